@@ -1,0 +1,142 @@
+// The vocabulary shared by the machines, the engine and the ledger. Plain data, no IO.
+
+export interface Position {
+  onHand: number;
+  safetyStock: number;
+  /** Units held or allocated at this node and not yet shipped. */
+  reserved: number;
+}
+
+export const availableOf = (p: Position): number => Math.max(0, p.onHand - p.safetyStock - p.reserved);
+
+/** The invariant behind "no unit is promised twice". */
+export const positionHolds = (p: Position): boolean =>
+  Number.isInteger(p.onHand) && Number.isInteger(p.safetyStock) && Number.isInteger(p.reserved) &&
+  p.onHand >= 0 && p.safetyStock >= 0 && p.reserved >= 0 && p.reserved <= p.onHand - p.safetyStock;
+
+export interface Allocation {
+  nodeId: string;
+  qty: number;
+}
+
+/** A quantity of one SKU at one node, as moved between the order and SKU actors. */
+export interface StockMove {
+  sku: string;
+  nodeId: string;
+  qty: number;
+}
+
+export type NodeType = 'warehouse' | 'store' | '3pl';
+export type NodeStatus = 'online' | 'paused' | 'offline';
+
+export interface LatLon {
+  lat: number;
+  lon: number;
+}
+
+export interface NodeRecord {
+  nodeId: string;
+  type: NodeType;
+  name: string;
+  location: LatLon;
+  capacityPerDay?: number;
+  cutoff?: { time: string; timezone: string };
+  carriers?: unknown[];
+  priority: number;
+  status: NodeStatus;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface SkuRecord {
+  sku: string;
+  name?: string;
+  maxPerCustomer?: number;
+  updatedAt: number;
+}
+
+export type LineStatus =
+  | 'held'
+  | 'allocated'
+  | 'released'
+  | 'accepted'
+  | 'picked'
+  | 'packed'
+  | 'shipped'
+  | 'delivered'
+  | 'cancelled';
+
+export interface OrderLine {
+  sku: string;
+  qty: number;
+  nodeId: string;
+  status: LineStatus;
+}
+
+export interface Destination {
+  lat: number;
+  lon: number;
+  country?: string;
+  postalCode?: string;
+}
+
+export interface Shipment {
+  nodeId: string;
+  distanceKm: number;
+  deliveryBy: string;
+}
+
+export interface DeliveryPromise {
+  /** The latest of the shipments' dates: when the whole order is there. */
+  deliveryBy: string;
+  shipments: Shipment[];
+}
+
+/** One step in an order's life; `seq` is also the event's seq on the order's stream topic. */
+export interface HistoryEntry {
+  seq: number;
+  at: string;
+  type: string;
+  nodeId?: string;
+  lines?: Array<{ sku: string; qty: number }>;
+  trackingId?: string;
+}
+
+export type ReservationStatus = 'held' | 'confirmed' | 'released' | 'expired';
+export type OrderStatus =
+  | 'allocated'
+  | 'released'
+  | 'partially_shipped'
+  | 'shipped'
+  | 'delivered'
+  | 'cancelled';
+
+/**
+ * One record per checkout: born as a hold, and the same record becomes the order when confirmed.
+ * `reservationId` and `orderId` share the core id.
+ */
+export interface OrderRecord {
+  coreId: string;
+  customerId: string;
+  channel: string;
+  destination: Destination;
+  createdAt: number;
+  expiresAt: number;
+  lines: OrderLine[];
+  promise: DeliveryPromise;
+  history: HistoryEntry[];
+  confirmedAt?: number;
+  externalId?: string;
+  payment?: Record<string, unknown>;
+  fulfillment?: { type: 'delivery' | 'pickup'; nodeId?: string };
+}
+
+/** The persisted form of an order actor: its state value and its context. */
+export interface OrderSnapshot {
+  state: OrderMachineState;
+  record: OrderRecord;
+}
+
+export type OrderMachineState = 'held' | 'expired' | 'dropped' | OrderStatus;
+
+export const terminalOrderStates: ReadonlySet<OrderMachineState> = new Set(['expired', 'dropped', 'delivered', 'cancelled']);

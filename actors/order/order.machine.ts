@@ -1,0 +1,186 @@
+import { assign, emit, enqueueActions, setup } from 'xstate';
+import type { HistoryEntry, OrderLine, OrderRecord, StockMove } from '../domain.js';
+import { appendHistory, applyCancel, applyNodeEvent, orderStatusOf, setStatus, stockMovesOf, type LineRequest, type NewHistoryEntry, type NodeEventType } from './lines.js';
+
+// One actor per checkout: a hold that becomes an order. It owns its record; it decides, and emits
+// what the runtime must do (stock to release or ship at the SKU actors, history to publish).
+// Time comes in on each event (`at`), never from a clock of its own.
+
+export const orderHistoryMax = 200;
+
+export type OrderEvent =
+  | { type: 'confirm'; at: number; payment?: Record<string, unknown>; externalId?: string }
+  | { type: 'hold.release'; at: number }
+  | { type: 'expire'; at: number }
+  | { type: 'dispatch'; at: number }
+  | { type: 'node.event'; at: number; nodeId: string; event: NodeEventType; lines?: readonly LineRequest[]; trackingId?: string }
+  | { type: 'cancel'; at: number; lines?: readonly LineRequest[] };
+
+export type OrderDecision =
+  | { type: 'decided'; history: HistoryEntry[]; release: StockMove[]; ship: StockMove[] }
+  | { type: 'refused'; code: 'INVALID_STATE'; reason: string; details: Record<string, unknown> };
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+const decided = (history: HistoryEntry[], release: StockMove[] = [], ship: StockMove[] = []): OrderDecision =>
+  ({ type: 'decided', history, release, ship });
+
+const refused = (reason: string, details: Record<string, unknown> = {}): OrderDecision =>
+  ({ type: 'refused', code: 'INVALID_STATE', reason, details });
+
+/** The record with new lines and history, and the history entries as numbered. */
+function withLines(record: OrderRecord, lines: OrderLine[], entries: NewHistoryEntry[]): { next: OrderRecord; added: HistoryEntry[] } {
+  const { history, added } = appendHistory(record.history, entries, orderHistoryMax);
+  return { next: { ...record, lines, history }, added };
+}
+
+export const orderMachine = setup({
+  types: {
+    context: {} as OrderRecord,
+    events: {} as OrderEvent,
+    input: {} as OrderRecord,
+    emitted: {} as OrderDecision,
+  },
+  guards: {
+    beforeDeadline: ({ context, event }) => event.at < context.expiresAt,
+    pastDeadline: ({ context, event }) => event.at >= context.expiresAt,
+    isAllocated: ({ context }) => orderStatusOf(context.lines) === 'allocated',
+    isReleased: ({ context }) => orderStatusOf(context.lines) === 'released',
+    isPartiallyShipped: ({ context }) => orderStatusOf(context.lines) === 'partially_shipped',
+    isShipped: ({ context }) => orderStatusOf(context.lines) === 'shipped',
+    isDelivered: ({ context }) => orderStatusOf(context.lines) === 'delivered',
+    isCancelled: ({ context }) => orderStatusOf(context.lines) === 'cancelled',
+  },
+  actions: {
+    refuseInState: enqueueActions(({ event, self, enqueue }) => {
+      const state = self.getSnapshot().value;
+      enqueue(emit(refused(`${event.type} is not possible in state ${JSON.stringify(state)}`, { state })));
+    }),
+  },
+}).createMachine({
+  id: 'order',
+  context: ({ input }) => input,
+  initial: 'held',
+  states: {
+    held: {
+      on: {
+        confirm: [
+          {
+            guard: 'beforeDeadline',
+            target: 'order',
+            actions: enqueueActions(({ context, event, enqueue }) => {
+              const { next, added } = withLines(context, setStatus(context.lines, 'held', 'allocated'), [{ at: iso(event.at), type: 'order.allocated' }]);
+              enqueue(assign({
+                ...next,
+                confirmedAt: event.at,
+                ...(event.payment ? { payment: event.payment } : {}),
+                ...(event.externalId ? { externalId: event.externalId } : {}),
+              }));
+              enqueue(emit(decided(added)));
+            }),
+          },
+          { actions: emit(refused('the hold has expired', { state: 'held', expired: true })) },
+        ],
+        'hold.release': {
+          target: 'dropped',
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const { next, added } = withLines(context, setStatus(context.lines, 'held', 'cancelled'), [{ at: iso(event.at), type: 'reservation.released' }]);
+            enqueue(assign(next));
+            enqueue(emit(decided(added, stockMovesOf(context.lines))));
+          }),
+        },
+        expire: [
+          {
+            guard: 'pastDeadline',
+            target: 'expired',
+            actions: enqueueActions(({ context, event, enqueue }) => {
+              const { next, added } = withLines(context, setStatus(context.lines, 'held', 'cancelled'), [{ at: iso(event.at), type: 'reservation.expired' }]);
+              enqueue(assign(next));
+              enqueue(emit(decided(added, stockMovesOf(context.lines))));
+            }),
+          },
+          { actions: emit(refused('the hold has not reached its deadline', { state: 'held' })) },
+        ],
+        '*': { actions: 'refuseInState' },
+      },
+    },
+    expired: { type: 'final' },
+    dropped: { type: 'final' },
+    order: {
+      initial: 'settling',
+      on: {
+        'node.event': {
+          target: '.settling',
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const change = applyNodeEvent(context.lines, event.nodeId, event.event, event.lines);
+            if (!change.ok) {
+              enqueue(emit(refused(change.reason, { ...change.details, nodeId: event.nodeId })));
+              return;
+            }
+            const entry: NewHistoryEntry = {
+              at: iso(event.at),
+              type: `order.${event.event}`,
+              nodeId: event.nodeId,
+              lines: change.moved.map(({ sku, qty }) => ({ sku, qty })),
+              ...(event.trackingId ? { trackingId: event.trackingId } : {}),
+            };
+            const { next, added } = withLines(context, change.lines, [entry]);
+            enqueue(assign(next));
+            enqueue(emit(decided(added, [], event.event === 'shipped' ? change.moved : [])));
+          }),
+        },
+        cancel: {
+          target: '.settling',
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const change = applyCancel(context.lines, event.lines);
+            if (!change.ok) {
+              enqueue(emit(refused(change.reason, change.details)));
+              return;
+            }
+            const whole = orderStatusOf(change.lines) === 'cancelled';
+            const entry: NewHistoryEntry = {
+              at: iso(event.at),
+              type: whole ? 'order.cancelled' : 'order.lines_cancelled',
+              lines: change.moved.map(({ sku, qty }) => ({ sku, qty })),
+            };
+            const { next, added } = withLines(context, change.lines, [entry]);
+            enqueue(assign(next));
+            enqueue(emit(decided(added, change.moved)));
+          }),
+        },
+        '*': { actions: 'refuseInState' },
+      },
+      states: {
+        // Transient: the order's status is derived from its lines after every change.
+        settling: {
+          always: [
+            { guard: 'isCancelled', target: 'cancelled' },
+            { guard: 'isDelivered', target: 'delivered' },
+            { guard: 'isShipped', target: 'shipped' },
+            { guard: 'isPartiallyShipped', target: 'partially_shipped' },
+            { guard: 'isReleased', target: 'released' },
+            { target: 'allocated' },
+          ],
+        },
+        allocated: {
+          on: {
+            dispatch: {
+              target: 'released',
+              actions: enqueueActions(({ context, event, enqueue }) => {
+                const lines = context.lines.filter((l) => l.status === 'allocated').map(({ sku, qty }) => ({ sku, qty }));
+                const { next, added } = withLines(context, setStatus(context.lines, 'allocated', 'released'), [{ at: iso(event.at), type: 'order.released', lines }]);
+                enqueue(assign(next));
+                enqueue(emit(decided(added)));
+              }),
+            },
+          },
+        },
+        released: {},
+        partially_shipped: {},
+        shipped: {},
+        delivered: { type: 'final' },
+        cancelled: { type: 'final' },
+      },
+    },
+  },
+});
