@@ -1,0 +1,48 @@
+// Every bound of the engine lives here, with what happens at it. A full queue answers OVERLOADED
+// (with Retry-After); it never grows.
+
+export const limits = {
+  /** Contract: ids match this, quantities and lines are bounded. */
+  idPattern: '^[A-Za-z0-9._:-]{1,64}$',
+  qtyMax: 10_000,
+  linesPerOrderMax: 100,
+  ttlSecondsMin: 10,
+  ttlSecondsMax: 86_400,
+  ttlSecondsDefault: 900,
+  /** Request bodies over this are refused (413) as soon as the size is known. */
+  bodyBytesMax: 64 * 1024,
+
+  /** Commands accepted by one actor and not yet durable. At the bound: OVERLOADED. */
+  actorInflightMax: 20_000,
+  /** Writes staged in the ledger and not yet on disk, across the engine. At the bound: OVERLOADED. */
+  ledgerPendingWritesMax: 200_000,
+  /** Live order actors kept in memory; past it the least recently used idle ones are passivated. */
+  orderActorsMax: 50_000,
+  /** Live SKU actors kept in memory; past it the least recently used idle ones are passivated. */
+  skuActorsMax: 20_000,
+  /** An actor with nothing in flight for this long is passivated. */
+  actorIdleMs: 60_000,
+
+  /** Expiry sweep: how often, and how many holds per sweep (the rest wait for the next). */
+  expirySweepIntervalMs: 250,
+  expirySweepBatchMax: 2_000,
+
+  /** Idempotency records are kept this long, then swept. */
+  idempotencyTtlMs: 24 * 3600 * 1000,
+  /** Requests with the same idempotency key being processed at once. */
+  idempotencyInflightMax: 100_000,
+
+  /** Event log: per SKU and node topic, events kept on disk (older ones are pruned). */
+  topicEventsKeptMax: 1_000,
+  /** Last-seq cache of topics. Past it, the oldest are dropped and re-read from the ledger. */
+  topicSeqCacheMax: 100_000,
+  /** History entries kept in one order. */
+  orderHistoryMax: 200,
+
+  /** WebSocket: bytes buffered for one slow client before it is cut off (close 1013). */
+  wsBackpressureBytesMax: 1024 * 1024,
+  wsTopicsPerClientMax: 100,
+  wsClientsMax: 20_000,
+  wsFrameBytesMax: 16 * 1024,
+  wsIdleTimeoutSeconds: 60,
+} as const;

@@ -1,0 +1,325 @@
+import { open, type Database, type RootDatabase } from 'lmdb';
+import type { NodeRecord, OrderSnapshot, Position, SkuRecord } from '../actors/domain.js';
+import type { IdempotencyRecord, Ledger, PositionRow, StoredEvent } from '../engine/ledger.js';
+
+// The ledger on LMDB (lmdb-js, values in msgpackr). One environment, one named database per kind.
+//
+// Group commit: writes are staged in memory (the last write of a key in a batch wins) and the
+// whole batch is applied in one LMDB transaction at the end of the event-loop turn. `durable()`
+// resolves when that transaction is committed and flushed: lmdb-js resolves a commit before the
+// flush under its default `overlappingSync`, so it waits for `flushed` as well. One fsync serves
+// every request of the batch, never one each; a batch is atomic, so one request's writes (its
+// positions, its order, its indexes) are all on disk or none are.
+
+const maxSeq = Number.MAX_SAFE_INTEGER;
+
+export interface LmdbLedgerOptions {
+  path: string;
+  /** Tests of crash safety may turn the map size down; default 64 GiB of address space. */
+  mapSize?: number;
+}
+
+export class LmdbLedger implements Ledger {
+  private readonly root: RootDatabase;
+  private readonly positions: Database<Position, [string, string]>;
+  private readonly orders: Database<OrderSnapshot, string>;
+  private readonly live: Database<number, string>;
+  private readonly expiry: Database<number, [number, string]>;
+  private readonly nodes: Database<NodeRecord, string>;
+  private readonly skus: Database<SkuRecord, string>;
+  private readonly idempotency: Database<IdempotencyRecord, [string, string]>;
+  private readonly idempotencyByTime: Database<number, [number, string, string]>;
+  private readonly events: Database<Omit<StoredEvent, 'topic' | 'seq'>, [string, number]>;
+  private readonly meta: Database<unknown, string>;
+
+  /** The batch being staged: applied in one transaction at the end of the turn. */
+  private batch: Batch = newBatch();
+  private flushScheduled = false;
+  private lastDurable: Promise<void> = Promise.resolve();
+  private staged = 0;
+  private flushedCount = 0;
+  private liveCount: number;
+  private failure: unknown;
+  /**
+   * Read-your-writes: an asynchronous put is invisible to reads until its transaction commits, so
+   * records written and not yet committed are served from here. Bounded by what is in flight.
+   */
+  private readonly uncommittedOrders = new Map<string, OrderSnapshot>();
+  private readonly uncommittedNodes = new Map<string, NodeRecord>();
+  private readonly uncommittedSkus = new Map<string, SkuRecord>();
+  /** Whether an order is live, as last written (committed or not); cleared at each commit. */
+  private readonly liveNow = new Map<string, boolean>();
+
+  constructor(options: LmdbLedgerOptions) {
+    this.root = open({ path: options.path, maxDbs: 16, mapSize: options.mapSize ?? 64 * 1024 ** 3 });
+    this.positions = this.root.openDB({ name: 'positions' });
+    this.orders = this.root.openDB({ name: 'orders' });
+    this.live = this.root.openDB({ name: 'live' });
+    this.expiry = this.root.openDB({ name: 'expiry' });
+    this.nodes = this.root.openDB({ name: 'nodes' });
+    this.skus = this.root.openDB({ name: 'skus' });
+    this.idempotency = this.root.openDB({ name: 'idempotency' });
+    this.idempotencyByTime = this.root.openDB({ name: 'idempotency-by-time' });
+    this.events = this.root.openDB({ name: 'events' });
+    this.meta = this.root.openDB({ name: 'meta' });
+    this.liveCount = this.live.getKeysCount();
+  }
+
+  positionsOf(sku: string): Record<string, Position> {
+    const result: Record<string, Position> = {};
+    for (const { key, value } of this.positions.getRange({ start: [sku], end: [sku, '\uffff'] })) {
+      result[key[1]] = value;
+    }
+    return result;
+  }
+
+  *allPositions(): Iterable<PositionRow> {
+    for (const { key, value } of this.positions.getRange()) yield { sku: key[0], nodeId: key[1], position: value };
+  }
+
+  getOrder(coreId: string): OrderSnapshot | undefined {
+    return this.uncommittedOrders.get(coreId) ?? this.orders.get(coreId);
+  }
+
+  *liveOrders(): Iterable<OrderSnapshot> {
+    for (const coreId of this.live.getKeys()) {
+      const order = this.orders.get(coreId);
+      if (order) yield order;
+    }
+  }
+
+  liveOrderCount(): number {
+    return this.liveCount;
+  }
+
+  getNode(nodeId: string): NodeRecord | undefined {
+    return this.uncommittedNodes.get(nodeId) ?? this.nodes.get(nodeId);
+  }
+
+  listNodes(): NodeRecord[] {
+    const byId = new Map<string, NodeRecord>();
+    for (const { value } of this.nodes.getRange()) byId.set(value.nodeId, value);
+    for (const [nodeId, record] of this.uncommittedNodes) byId.set(nodeId, record);
+    return [...byId.values()].sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
+  }
+
+  getSku(sku: string): SkuRecord | undefined {
+    return this.uncommittedSkus.get(sku) ?? this.skus.get(sku);
+  }
+
+  *listSkus(): Iterable<string> {
+    let previous: string | undefined;
+    for (const key of this.positions.getKeys()) {
+      if (key[0] !== previous) {
+        previous = key[0];
+        yield key[0];
+      }
+    }
+  }
+
+  getIdempotency(scope: string, key: string): IdempotencyRecord | undefined {
+    return this.idempotency.get([scope, key]);
+  }
+
+  oldIdempotency(beforeMs: number, limit: number): Array<{ scope: string; key: string }> {
+    const found: Array<{ scope: string; key: string }> = [];
+    for (const key of this.idempotencyByTime.getKeys({ end: [beforeMs], limit })) found.push({ scope: key[1], key: key[2] });
+    return found;
+  }
+
+  lastSeq(topic: string): number {
+    for (const key of this.events.getKeys({ start: [topic, maxSeq], end: [topic, 0], reverse: true, limit: 1 })) return key[1];
+    return 0;
+  }
+
+  readEvents(topic: string, afterSeq: number, limit: number): StoredEvent[] {
+    const found: StoredEvent[] = [];
+    for (const { key, value } of this.events.getRange({ start: [topic, afterSeq + 1], end: [topic, maxSeq], limit })) {
+      found.push({ topic, seq: key[1], ...value });
+    }
+    return found;
+  }
+
+  dueExpiries(nowMs: number, limit: number): Array<{ coreId: string; expiresAt: number }> {
+    const found: Array<{ coreId: string; expiresAt: number }> = [];
+    for (const key of this.expiry.getKeys({ end: [nowMs, '\uffff'], limit })) found.push({ coreId: key[1], expiresAt: key[0] });
+    return found;
+  }
+
+  getMeta<T>(key: string): T | undefined {
+    return this.meta.get(key) as T | undefined;
+  }
+
+  putPosition(sku: string, nodeId: string, position: Position): void {
+    // A hot SKU's position changes many times a batch; only its last value is written.
+    this.staged++;
+    this.batch.positions.set(`${sku}\u0000${nodeId}`, { sku, nodeId, position });
+    this.scheduleFlush();
+  }
+
+  putOrder(snapshot: OrderSnapshot, live: boolean, isNew = false): void {
+    const coreId = snapshot.record.coreId;
+    this.putVisible(this.uncommittedOrders, this.orders, coreId, snapshot);
+    const wasLive = isNew ? false : (this.liveNow.get(coreId) ?? this.live.doesExist(coreId));
+    this.liveNow.set(coreId, live);
+    if (live && !wasLive) {
+      this.put(this.live, coreId, 1);
+      this.liveCount++;
+    } else if (!live && wasLive) {
+      this.remove(this.live, coreId);
+      this.liveCount--;
+    }
+  }
+
+  setExpiry(coreId: string, expiresAt: number): void {
+    this.put(this.expiry, [expiresAt, coreId], 1);
+  }
+
+  clearExpiry(coreId: string, expiresAt: number): void {
+    this.remove(this.expiry, [expiresAt, coreId]);
+  }
+
+  putNode(record: NodeRecord): void {
+    this.putVisible(this.uncommittedNodes, this.nodes, record.nodeId, record);
+  }
+
+  putSku(record: SkuRecord): void {
+    this.putVisible(this.uncommittedSkus, this.skus, record.sku, record);
+  }
+
+  putIdempotency(scope: string, key: string, record: IdempotencyRecord): void {
+    this.put(this.idempotency, [scope, key], record);
+    this.put(this.idempotencyByTime, [record.at, scope, key], 1);
+  }
+
+  removeIdempotency(scope: string, key: string): void {
+    const record = this.idempotency.get([scope, key]);
+    if (!record) return;
+    this.remove(this.idempotency, [scope, key]);
+    this.remove(this.idempotencyByTime, [record.at, scope, key]);
+  }
+
+  appendEvent(event: StoredEvent): void {
+    this.put(this.events, [event.topic, event.seq], { type: event.type, at: event.at, data: event.data });
+  }
+
+  pruneEvents(topic: string, fromSeq: number): void {
+    for (const key of this.events.getKeys({ start: [topic, 0], end: [topic, fromSeq] })) this.remove(this.events, key);
+  }
+
+  putMeta(key: string, value: unknown): void {
+    this.put(this.meta, key, value);
+  }
+
+  durable(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.batch.size() === 0) return this.lastDurable;
+    return this.batch.durable.promise;
+  }
+
+  pendingWrites(): number {
+    return this.staged - this.flushedCount;
+  }
+
+  async close(): Promise<void> {
+    await this.durable();
+    await this.root.close();
+  }
+
+  private put<K extends LmdbKey, V>(db: Database<V, K>, key: K, value: V): void {
+    this.staged++;
+    this.batch.ops.push({ db: db as Database<unknown, LmdbKey>, key, value, remove: false });
+    this.scheduleFlush();
+  }
+
+  private remove<K extends LmdbKey>(db: Database<unknown, K>, key: K): void {
+    this.staged++;
+    this.batch.ops.push({ db: db as Database<unknown, LmdbKey>, key, value: undefined, remove: true });
+    this.scheduleFlush();
+  }
+
+  private putVisible<V>(overlay: Map<string, V>, db: Database<V, string>, key: string, value: V): void {
+    overlay.set(key, value);
+    this.put(db, key, value);
+    const batch = this.batch;
+    batch.afterCommit.push(() => {
+      if (overlay.get(key) !== value) return;
+      overlay.delete(key);
+      if (overlay === (this.uncommittedOrders as Map<string, unknown>)) this.liveNow.delete(key);
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Applies the staged batch in one transaction; resolves its promise once flushed to disk. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.batch;
+    if (batch.size() === 0) return;
+    this.batch = newBatch();
+    const stagedNow = this.staged;
+    const committed = this.root.transaction(() => {
+      for (const { sku, nodeId, position } of batch.positions.values()) this.positions.put([sku, nodeId], position);
+      for (const op of batch.ops) {
+        if (op.remove) op.db.remove(op.key);
+        else op.db.put(op.key, op.value);
+      }
+    });
+    const durable = committed.then(() => {
+      for (const after of batch.afterCommit) after();
+      return this.root.flushed;
+    });
+    durable.then(
+      () => {
+        if (stagedNow > this.flushedCount) this.flushedCount = stagedNow;
+        batch.durable.resolve();
+      },
+      (error: unknown) => {
+        // A failed write means memory and disk disagree: durable() rejects from then on, and the
+        // engine stops rather than acknowledge anything more.
+        this.failure ??= error;
+        batch.durable.reject(error);
+      },
+    );
+    this.lastDurable = batch.durable.promise;
+  }
+}
+
+type LmdbKey = string | number | Array<string | number>;
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+interface Batch {
+  positions: Map<string, PositionRow>;
+  ops: Array<{ db: Database<unknown, LmdbKey>; key: LmdbKey; value: unknown; remove: boolean }>;
+  afterCommit: Array<() => void>;
+  durable: Deferred;
+  size(): number;
+}
+
+function newBatch(): Batch {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Nobody may be waiting when a batch fails (the engine learns of it at its next durable()).
+  promise.catch(() => {});
+  const batch: Batch = {
+    positions: new Map(),
+    ops: [],
+    afterCommit: [],
+    durable: { promise, resolve, reject },
+    size: () => batch.positions.size + batch.ops.length,
+  };
+  return batch;
+}
