@@ -1,0 +1,826 @@
+import { createActor } from 'xstate';
+import type { Destination, HistoryEntry, NodeRecord, NodeStatus, OrderLine, OrderRecord, OrderSnapshot, StockMove } from '../actors/domain.js';
+import { terminalOrderStates } from '../actors/domain.js';
+import { fulfillmentNodeMachine, type FulfillmentNodeDecision, type NodeDefinition } from '../actors/fulfillment-node/fulfillment-node.machine.js';
+import type { LineRequest, NodeEventType } from '../actors/order/lines.js';
+import { orderMachine, type OrderDecision, type OrderEvent } from '../actors/order/order.machine.js';
+import { skuInventoryMachine, type SkuInventoryDecision, type SkuInventoryEvent } from '../actors/sku-inventory/sku-inventory.machine.js';
+import { allocate } from '../actors/sku-inventory/allocate.js';
+import { assert } from './assert.js';
+import type { Bus } from './bus/bus.js';
+import { MemoryBus } from './bus/memory-bus.js';
+import { SystemClock, type Clock, type TimerHandle } from './clock.js';
+import { EngineError, invalidState, notFound, overloaded } from './errors.js';
+import { EventLog } from './event-log.js';
+import { coreIdOf, newCoreId, orderIdOf } from './ids.js';
+import type { Ledger, StoredEvent } from './ledger.js';
+import { limits } from './limits.js';
+import { silentLogger, type Logger } from './logger.js';
+import { orderSnapshotOf, restoreOrderActor, toOrderMachineValue } from './order-snapshot.js';
+import { promiseFor, rankCandidates } from './routing/simple-router.js';
+import { ActorRuntime } from './runtime/actor-runtime.js';
+import { inventoryView, nodeView, orderView, reservationView, type InventoryView, type NodeView, type OrderView, type ReservationView } from './views.js';
+
+// The engine: turns requests into commands for the actors, persists what they decide through the
+// ledger, answers only once that is durable, and publishes the events after. Everything a request
+// decides happens in one synchronous step, so all its writes land in one ledger transaction.
+
+export interface EngineOptions {
+  ledger: Ledger;
+  clock?: Clock;
+  bus?: Bus;
+  logger?: Logger;
+}
+
+export interface ReservationRequest {
+  customerId: string;
+  channel?: string;
+  destination: Destination;
+  lines: LineRequest[];
+  ttlSeconds?: number;
+  allowSplit?: boolean;
+  fulfillment?: { type: 'delivery' | 'pickup'; nodeId?: string };
+}
+
+export interface ConfirmRequest {
+  payment?: Record<string, unknown>;
+  externalId?: string;
+}
+
+export interface NodeEventRequest {
+  orderId: string;
+  type: NodeEventType | 'rejected';
+  lines?: LineRequest[];
+  trackingId?: string;
+}
+
+/** Where a repeat of the same request must find the first answer. */
+export interface IdempotencyKey {
+  scope: string;
+  key: string;
+  fingerprint: string;
+}
+
+export interface Answer<T> {
+  status: number;
+  body: T;
+  replayed: boolean;
+}
+
+interface Decision<T> {
+  body: T;
+  events: StoredEvent[];
+  /** Ends the in-flight marks of the actors involved, once durable. */
+  done: Array<() => void>;
+  /** Actors to passivate once durable (final orders live on disk only). */
+  passivate?: string[];
+  instructions?: Array<{ nodeId: string; message: unknown }>;
+}
+
+export interface AuditReport {
+  ok: boolean;
+  problems: string[];
+  positions: number;
+  liveOrders: number;
+}
+
+export interface RecoveryReport {
+  liveOrders: number;
+  positionsRepaired: number;
+  expiredAtStart: number;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+type SkuRuntime = ActorRuntime<typeof skuInventoryMachine, SkuInventoryDecision>;
+type OrderRuntime = ActorRuntime<typeof orderMachine, OrderDecision>;
+type NodeRuntime = ActorRuntime<typeof fulfillmentNodeMachine, FulfillmentNodeDecision>;
+
+export class Engine {
+  readonly ledger: Ledger;
+  readonly clock: Clock;
+  readonly bus: Bus;
+  readonly events: EventLog;
+  private readonly logger: Logger;
+  private readonly skus: SkuRuntime;
+  private readonly orders: OrderRuntime;
+  private readonly nodes: NodeRuntime;
+  /** Read model of the network for routing: every node, kept in step with its actor. */
+  private readonly nodesById = new Map<string, NodeRecord>();
+  private readonly idempotencyInflight = new Map<string, { fingerprint: string; answer: Promise<Answer<unknown>> }>();
+  private readonly dirtySkus = new Set<string>();
+  private dirtyFlushScheduled = false;
+  private timers: TimerHandle[] = [];
+  private sweeping = false;
+  private stopped = false;
+  private fatalError: unknown;
+  private fatalListeners: Array<(error: unknown) => void> = [];
+
+  constructor(options: EngineOptions) {
+    this.ledger = options.ledger;
+    this.clock = options.clock ?? new SystemClock();
+    this.logger = options.logger ?? silentLogger;
+    this.bus = options.bus ?? new MemoryBus((error, subject) => this.logger.error({ err: error, subject }, 'bus handler failed'));
+    this.events = new EventLog(this.ledger, this.bus);
+    const ledger = this.ledger;
+    this.skus = new ActorRuntime({
+      name: 'sku',
+      logic: skuInventoryMachine,
+      restore: (sku) => createActor(skuInventoryMachine, { input: { sku, positions: ledger.positionsOf(sku) } }),
+      maxActors: limits.skuActorsMax,
+      inflightMax: limits.actorInflightMax,
+      idleMs: limits.actorIdleMs,
+      isEmitted: (e): e is SkuInventoryDecision => isDecision(e),
+    }, this.clock);
+    this.orders = new ActorRuntime({
+      name: 'order',
+      logic: orderMachine,
+      restore: (coreId) => {
+        const snapshot = ledger.getOrder(coreId);
+        return snapshot ? restoreOrderActor(snapshot) : undefined;
+      },
+      maxActors: limits.orderActorsMax,
+      inflightMax: limits.actorInflightMax,
+      idleMs: limits.actorIdleMs,
+      isEmitted: (e): e is OrderDecision => isDecision(e),
+    }, this.clock);
+    this.nodes = new ActorRuntime({
+      name: 'node',
+      logic: fulfillmentNodeMachine,
+      restore: (nodeId) => {
+        const record = ledger.getNode(nodeId);
+        return record ? createActor(fulfillmentNodeMachine, { input: record }) : undefined;
+      },
+      maxActors: 10_000,
+      inflightMax: limits.actorInflightMax,
+      idleMs: limits.actorIdleMs,
+      isEmitted: (e): e is FulfillmentNodeDecision => isDecision(e),
+    }, this.clock);
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------
+
+  /** Recovers from the ledger (repairs, expiries due while down), then starts the timers. */
+  async start(): Promise<RecoveryReport> {
+    for (const node of this.ledger.listNodes()) this.nodesById.set(node.nodeId, node);
+    const positionsRepaired = this.repairPositions();
+    const expiredAtStart = await this.sweepExpiries();
+    for (const runtime of [this.skus, this.orders, this.nodes]) runtime.start();
+    this.scheduleSweep();
+    this.scheduleIdempotencyCleanup();
+    await this.ledger.durable();
+    const report = { liveOrders: this.ledger.liveOrderCount(), positionsRepaired, expiredAtStart };
+    this.logger.info(report, 'recovered');
+    return report;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) timer.cancel();
+    this.timers = [];
+    await this.ledger.durable().catch(() => {});
+    for (const runtime of [this.skus, this.orders, this.nodes]) runtime.stop();
+  }
+
+  /** Called when the ledger fails a write: memory and disk may disagree, so nothing more is acknowledged. */
+  onFatal(listener: (error: unknown) => void): void {
+    this.fatalListeners.push(listener);
+  }
+
+  stats() {
+    return {
+      skuActors: this.skus.stats(),
+      orderActors: this.orders.stats(),
+      nodeActors: this.nodes.stats(),
+      ledgerPendingWrites: this.ledger.pendingWrites(),
+      liveOrders: this.ledger.liveOrderCount(),
+    };
+  }
+
+  // ---- nodes and SKUs --------------------------------------------------------------------------
+
+  async putNode(nodeId: string, definition: NodeDefinition): Promise<{ node: NodeView; created: boolean }> {
+    this.checkLoad();
+    const now = this.clock.now();
+    const existing = this.nodesById.get(nodeId) ?? this.ledger.getNode(nodeId);
+    let record: NodeRecord;
+    let eventTypes: string[];
+    const done: Array<() => void> = [];
+    if (!existing) {
+      record = { ...definition, nodeId, name: definition.name || nodeId, priority: definition.priority ?? 10, status: definition.status ?? 'online', createdAt: now, updatedAt: now };
+      eventTypes = ['node.created'];
+    } else {
+      const decisions = this.nodes.send(nodeId, { type: 'define', at: now, definition });
+      assert(decisions && decisions[0]?.type === 'decided', `node ${nodeId} refused a definition`);
+      done.push(this.nodes.begin(nodeId));
+      record = this.nodes.snapshot(nodeId)!.context;
+      eventTypes = decisions[0].events.map((e) => e.type);
+    }
+    this.ledger.putNode(record);
+    this.nodesById.set(nodeId, record);
+    const events = eventTypes.map((type) => this.events.append(`node:${nodeId}`, type, now, nodeView(record)));
+    await this.commit({ body: undefined, events, done });
+    return { node: nodeView(record), created: !existing };
+  }
+
+  async setNodeStatus(nodeId: string, status: NodeStatus): Promise<NodeView> {
+    this.checkLoad();
+    const now = this.clock.now();
+    const decisions = this.nodes.send(nodeId, { type: 'status.set', at: now, status });
+    if (!decisions) throw notFound('node', nodeId);
+    const done = [this.nodes.begin(nodeId)];
+    const record = this.nodes.snapshot(nodeId)!.context;
+    this.ledger.putNode(record);
+    this.nodesById.set(nodeId, record);
+    const events = [this.events.append(`node:${nodeId}`, 'node.status', now, { nodeId, status, previous: decisions[0]?.events[0]?.previous })];
+    await this.commit({ body: undefined, events, done });
+    return nodeView(record);
+  }
+
+  listNodes(): NodeView[] {
+    return [...this.nodesById.values()].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1)).map(nodeView);
+  }
+
+  getNode(nodeId: string): NodeView {
+    const node = this.nodesById.get(nodeId);
+    if (!node) throw notFound('node', nodeId);
+    return nodeView(node);
+  }
+
+  async putSku(sku: string, definition: { name?: string; maxPerCustomer?: number }): Promise<{ sku: string; name?: string; maxPerCustomer?: number; created: boolean }> {
+    this.checkLoad();
+    const created = !this.ledger.getSku(sku);
+    const record = { sku, ...definition, updatedAt: this.clock.now() };
+    this.ledger.putSku(record);
+    await this.commit({ body: undefined, events: [], done: [] });
+    return { sku, ...definition, created };
+  }
+
+  // ---- inventory -------------------------------------------------------------------------------
+
+  async setStock(nodeId: string, sku: string, stock: { onHand: number; safetyStock?: number }): Promise<InventoryView> {
+    return this.changeStock(nodeId, sku, { type: 'stock.set', nodeId, onHand: stock.onHand, ...(stock.safetyStock !== undefined ? { safetyStock: stock.safetyStock } : {}) }, 'count');
+  }
+
+  async adjustStock(nodeId: string, sku: string, adjustment: { delta: number; reason: string }): Promise<InventoryView> {
+    return this.changeStock(nodeId, sku, { type: 'stock.adjust', nodeId, delta: adjustment.delta }, adjustment.reason);
+  }
+
+  async getInventory(sku: string): Promise<InventoryView> {
+    const positions = this.skus.peek(sku)?.context.positions ?? this.ledger.positionsOf(sku);
+    if (Object.keys(positions).length === 0 && !this.ledger.getSku(sku)) throw notFound('sku', sku);
+    const view = inventoryView(sku, positions, this.nodesById);
+    // Show nothing that is not yet durable: wait for whatever was staged when this was read.
+    await this.ledger.durable();
+    return view;
+  }
+
+  private async changeStock(nodeId: string, sku: string, command: SkuInventoryEvent, reason: string): Promise<InventoryView> {
+    this.checkLoad();
+    if (!this.nodesById.has(nodeId)) throw notFound('node', nodeId);
+    const decision = this.skus.send(sku, command)![0];
+    if (!decision || decision.type === 'refused') {
+      throw new EngineError('INVALID_STATE', decision?.reason ?? 'stock change refused', decision?.details ?? {});
+    }
+    const done = [this.skus.begin(sku)];
+    this.persistPositions(sku, decision.changedNodeIds);
+    const positions = this.skus.snapshot(sku)!.context.positions;
+    const events = [this.events.append(`sku:${sku}`, 'inventory.changed', this.clock.now(), { ...inventoryView(sku, positions, this.nodesById), nodeId, reason })];
+    const view = inventoryView(sku, positions, this.nodesById);
+    await this.commit({ body: undefined, events, done });
+    return view;
+  }
+
+  // ---- checkout --------------------------------------------------------------------------------
+
+  createReservation(request: ReservationRequest, idempotency?: IdempotencyKey): Promise<Answer<ReservationView>> {
+    return this.idempotent(idempotency, 201, () => this.hold(request));
+  }
+
+  confirmReservation(reservationId: string, request: ConfirmRequest, idempotency?: IdempotencyKey): Promise<Answer<OrderView>> {
+    return this.idempotent(idempotency, 201, () => this.confirm(this.coreIdFor(reservationId, 'rsv_', 'reservation'), request));
+  }
+
+  /** A reservation and its confirmation in one step: both or neither. */
+  createOrder(request: ReservationRequest & ConfirmRequest, idempotency?: IdempotencyKey): Promise<Answer<OrderView>> {
+    return this.idempotent(idempotency, 201, () => {
+      const held = this.hold(request);
+      const coreId = coreIdOf(held.body.reservationId)!;
+      const confirmed = this.confirm(coreId, request);
+      return { ...confirmed, events: [...held.events, ...confirmed.events], done: [...held.done, ...confirmed.done] };
+    });
+  }
+
+  async getReservation(reservationId: string): Promise<ReservationView> {
+    const coreId = this.coreIdFor(reservationId, 'rsv_', 'reservation');
+    const expiry = this.expireIfDue(coreId);
+    if (expiry) await this.commit(expiry);
+    const snapshot = this.orderSnapshot(coreId);
+    if (!snapshot) throw notFound('reservation', reservationId);
+    await this.ledger.durable();
+    return reservationView(snapshot);
+  }
+
+  async releaseReservation(reservationId: string): Promise<ReservationView> {
+    this.checkLoad();
+    const coreId = this.coreIdFor(reservationId, 'rsv_', 'reservation');
+    const expiry = this.expireIfDue(coreId);
+    const snapshot = this.orderSnapshot(coreId);
+    if (!snapshot) throw notFound('reservation', reservationId);
+    if (snapshot.state !== 'held') {
+      if (snapshot.state === 'expired' || snapshot.state === 'dropped') {
+        if (expiry) await this.commit(expiry);
+        await this.ledger.durable();
+        return reservationView(snapshot);
+      }
+      throw invalidState(`reservation ${reservationId} is confirmed; cancel the order instead`, { status: 'confirmed', orderId: orderIdOf(coreId) });
+    }
+    const decision = this.orderStep(coreId, { type: 'hold.release', at: this.clock.now() });
+    await this.commit(decision);
+    return reservationView(this.orderSnapshot(coreId)!);
+  }
+
+  async getOrder(orderId: string): Promise<OrderView> {
+    const coreId = this.coreIdFor(orderId, 'ord_', 'order');
+    const snapshot = this.orderSnapshot(coreId);
+    if (!snapshot || !isOrder(snapshot)) throw notFound('order', orderId);
+    await this.ledger.durable();
+    return orderView(snapshot);
+  }
+
+  async cancelOrder(orderId: string, lines?: LineRequest[]): Promise<OrderView> {
+    this.checkLoad();
+    const coreId = this.coreIdFor(orderId, 'ord_', 'order');
+    const snapshot = this.orderSnapshot(coreId);
+    if (!snapshot || !isOrder(snapshot)) throw notFound('order', orderId);
+    const decision = this.orderStep(coreId, { type: 'cancel', at: this.clock.now(), ...(lines ? { lines } : {}) });
+    await this.commit(decision);
+    return decision.body;
+  }
+
+  async nodeEvent(nodeId: string, request: NodeEventRequest): Promise<OrderView> {
+    this.checkLoad();
+    if (!this.nodesById.has(nodeId)) throw notFound('node', nodeId);
+    const coreId = this.coreIdFor(request.orderId, 'ord_', 'order');
+    const snapshot = this.orderSnapshot(coreId);
+    if (!snapshot || !isOrder(snapshot)) throw notFound('order', request.orderId);
+    if (!snapshot.record.lines.some((line) => line.nodeId === nodeId)) {
+      throw invalidState(`order ${request.orderId} has no lines at node ${nodeId}`, { nodeId });
+    }
+    if (request.type === 'rejected') {
+      throw invalidState('rejections are not rerouted yet: the node must fulfil or the order be cancelled', { type: 'rejected' });
+    }
+    const decision = this.orderStep(coreId, {
+      type: 'node.event',
+      at: this.clock.now(),
+      nodeId,
+      event: request.type,
+      ...(request.lines ? { lines: request.lines } : {}),
+      ...(request.trackingId ? { trackingId: request.trackingId } : {}),
+    });
+    await this.commit(decision);
+    return decision.body;
+  }
+
+  /** Delivery options for a cart, from the stock as it stands. Holds nothing. */
+  quote(request: Omit<ReservationRequest, 'customerId'>) {
+    const candidates = rankCandidates([...this.nodesById.values()], request);
+    const plan: Array<{ sku: string; qty: number; nodeId: string }> = [];
+    for (const { sku, qty } of mergeLineRequests(request.lines)) {
+      const positions = this.skus.peek(sku)?.context.positions ?? this.ledger.positionsOf(sku);
+      const allocations = allocate(positions, qty, candidates, request.allowSplit ?? true);
+      if (!allocations) throw new EngineError('INSUFFICIENT_STOCK', `not enough ${sku} for ${qty}`, { sku, requested: qty });
+      for (const a of allocations) plan.push({ sku, ...a });
+    }
+    const now = this.clock.now();
+    const promise = promiseFor(plan.map((p) => p.nodeId), this.nodesById, request.destination, now);
+    return { options: [{ type: 'nearest', deliveryBy: promise.deliveryBy, shipments: promise.shipments, allocations: plan }] };
+  }
+
+  /** An order topic's events after `afterSeq`, read back from the order's history. */
+  orderEventsAfter(orderId: string, afterSeq: number): StoredEvent[] | undefined {
+    const coreId = coreIdOf(orderId);
+    const snapshot = coreId ? this.orderSnapshot(coreId) : undefined;
+    if (!snapshot) return undefined;
+    return snapshot.record.history.filter((entry) => entry.seq > afterSeq).map((entry) => orderEvent(snapshot, entry));
+  }
+
+  // ---- audit -----------------------------------------------------------------------------------
+
+  /**
+   * Checks the invariants against the ledger as it stands on disk: every position holds
+   * `reserved <= onHand - safetyStock`, and reserved equals what live holds and orders hold.
+   */
+  async audit(): Promise<AuditReport> {
+    await this.ledger.durable();
+    const problems: string[] = [];
+    const expected = this.expectedReserved();
+    let positions = 0;
+    for (const { sku, nodeId, position } of this.ledger.allPositions()) {
+      positions++;
+      const key = `${sku}\u0000${nodeId}`;
+      if (position.reserved > position.onHand - position.safetyStock) problems.push(`${sku}@${nodeId}: reserved ${position.reserved} > onHand ${position.onHand} - safetyStock ${position.safetyStock}`);
+      if (position.reserved < 0 || position.onHand < 0) problems.push(`${sku}@${nodeId}: negative position`);
+      const want = expected.get(key) ?? 0;
+      if (want !== position.reserved) problems.push(`${sku}@${nodeId}: reserved ${position.reserved}, live holds and orders add up to ${want}`);
+      expected.delete(key);
+    }
+    for (const [key, qty] of expected) problems.push(`${key.replace('\u0000', '@')}: ${qty} held with no position`);
+    return { ok: problems.length === 0, problems: problems.slice(0, 50), positions, liveOrders: this.ledger.liveOrderCount() };
+  }
+
+  // ---- internals: decisions --------------------------------------------------------------------
+
+  private hold(request: ReservationRequest): Decision<ReservationView> {
+    this.checkLoad();
+    const now = this.clock.now();
+    const lines = mergeLineRequests(request.lines);
+    for (const { sku, qty } of lines) {
+      const max = this.ledger.getSku(sku)?.maxPerCustomer;
+      if (max !== undefined && qty > max) {
+        throw new EngineError('PURCHASE_LIMIT', `at most ${max} of ${sku} per customer`, { sku, maxPerCustomer: max, requested: qty });
+      }
+    }
+    const allowSplit = request.allowSplit ?? true;
+    let candidates = rankCandidates([...this.nodesById.values()], request);
+    if (!allowSplit) candidates = this.singleNodeFor(lines, candidates);
+    const coreId = newCoreId(now);
+    const held: StockMove[] = [];
+    for (const { sku, qty } of lines) {
+      const decision = this.skus.send(sku, { type: 'hold', ownerId: coreId, qty, candidates, allowSplit })![0];
+      if (!decision || decision.type === 'refused' || decision.outcome !== 'held') {
+        // All lines or none: give back what this request took. Nothing was written yet.
+        this.giveBack(coreId, held);
+        const details = decision?.type === 'refused' ? decision.details : { sku, requested: qty };
+        throw new EngineError('INSUFFICIENT_STOCK', `not enough ${sku} to hold ${qty}`, details);
+      }
+      for (const a of decision.allocations) held.push({ sku, nodeId: a.nodeId, qty: a.qty });
+    }
+    const done: Array<() => void> = [];
+    for (const sku of new Set(held.map((m) => m.sku))) {
+      done.push(this.skus.begin(sku));
+      this.persistPositions(sku, [...new Set(held.filter((m) => m.sku === sku).map((m) => m.nodeId))]);
+    }
+    const ttlSeconds = request.ttlSeconds ?? limits.ttlSecondsDefault;
+    const record: OrderRecord = {
+      coreId,
+      customerId: request.customerId,
+      channel: request.channel ?? 'web',
+      destination: request.destination,
+      createdAt: now,
+      expiresAt: now + ttlSeconds * 1000,
+      lines: held.map((m): OrderLine => ({ ...m, status: 'held' })),
+      promise: promiseFor(held.map((m) => m.nodeId), this.nodesById, request.destination, now),
+      history: [{ seq: 1, at: iso(now), type: 'reservation.held' }],
+      ...(request.fulfillment ? { fulfillment: request.fulfillment } : {}),
+    };
+    // A hold is born as a record in state `held`, the order machine's initial state; its actor is
+    // spawned on its first event (confirm, release, expiry), which keeps the hot path lean.
+    const snapshot: OrderSnapshot = { state: 'held', record };
+    this.ledger.putOrder(snapshot, true, true);
+    this.ledger.setExpiry(coreId, record.expiresAt);
+    const body = reservationView(snapshot);
+    return { body, events: [orderEvent(snapshot, record.history[0])], done };
+  }
+
+  private confirm(coreId: string, request: ConfirmRequest): Decision<OrderView> {
+    this.checkLoad();
+    const expiry = this.expireIfDue(coreId);
+    if (expiry) {
+      // The deadline passed before the sweep got to it: it expires now, and that is kept.
+      void this.commit(expiry);
+      throw invalidState('the hold has expired', { status: 'expired' });
+    }
+    const snapshot = this.orderSnapshot(coreId);
+    if (!snapshot) throw notFound('reservation', `rsv_${coreId}`);
+    if (snapshot.state !== 'held') {
+      const status = snapshot.state === 'expired' ? 'expired' : snapshot.state === 'dropped' ? 'released' : 'confirmed';
+      throw invalidState(`reservation is ${status}`, { status });
+    }
+    const now = this.clock.now();
+    const confirmed = this.orderStep(coreId, {
+      type: 'confirm',
+      at: now,
+      ...(request.payment ? { payment: request.payment } : {}),
+      ...(request.externalId ? { externalId: request.externalId } : {}),
+    });
+    // Released to its nodes at once: each node gets its fulfillment instruction.
+    const dispatched = this.orderStep(coreId, { type: 'dispatch', at: now });
+    return {
+      body: dispatched.body,
+      events: [...confirmed.events, ...dispatched.events],
+      done: [...confirmed.done, ...dispatched.done],
+      instructions: dispatched.instructions ?? [],
+    };
+  }
+
+  /**
+   * Sends `event` to the order actor and stages everything it decided: the record, the stock it
+   * releases or ships at the SKU actors, the events. Throws on refusal, having changed nothing.
+   */
+  private orderStep(coreId: string, event: OrderEvent): Decision<OrderView> {
+    const decisions = this.orders.send(coreId, event);
+    if (!decisions) throw notFound('order', orderIdOf(coreId));
+    const decision = decisions[0];
+    if (!decision || decision.type === 'refused') {
+      const state = this.orderSnapshot(coreId)?.state;
+      throw invalidState(decision?.reason ?? `${event.type} is not possible in state ${state}`, { ...(decision?.details ?? {}), state });
+    }
+    const before = this.ledger.getOrder(coreId);
+    const snapshot = this.orderSnapshot(coreId)!;
+    const done = [this.orders.begin(coreId)];
+    const touched = new Map<string, Set<string>>();
+    const note = (move: StockMove) => {
+      let set = touched.get(move.sku);
+      if (!set) touched.set(move.sku, (set = new Set()));
+      set.add(move.nodeId);
+    };
+    for (const move of decision.release) {
+      const out = this.skus.send(move.sku, { type: 'release', ownerId: coreId, allocations: [{ nodeId: move.nodeId, qty: move.qty }] })![0];
+      assert(out?.type === 'decided', `release of ${move.qty} ${move.sku}@${move.nodeId} for ${coreId} refused: the ledger disagrees with itself`);
+      note(move);
+    }
+    for (const move of decision.ship) {
+      const out = this.skus.send(move.sku, { type: 'ship', ownerId: coreId, nodeId: move.nodeId, qty: move.qty })![0];
+      assert(out?.type === 'decided', `ship of ${move.qty} ${move.sku}@${move.nodeId} for ${coreId} refused: the ledger disagrees with itself`);
+      note(move);
+    }
+    for (const [sku, nodeIds] of touched) {
+      done.push(this.skus.begin(sku));
+      this.persistPositions(sku, [...nodeIds]);
+    }
+    const live = !terminalOrderStates.has(snapshot.state);
+    this.ledger.putOrder(snapshot, live);
+    if (before?.state === 'held' && snapshot.state !== 'held') this.ledger.clearExpiry(coreId, snapshot.record.expiresAt);
+    const body = orderView(snapshot);
+    const events = decision.history.map((entry) => orderEvent(snapshot, entry));
+    const instructions: Array<{ nodeId: string; message: unknown }> = [];
+    if (event.type === 'dispatch' || event.type === 'cancel') {
+      for (const nodeId of new Set(snapshot.record.lines.map((l) => l.nodeId))) {
+        const lines = decision.history[0]?.type === 'order.released'
+          ? snapshot.record.lines.filter((l) => l.nodeId === nodeId && l.status === 'released')
+          : (decision.release.filter((m) => m.nodeId === nodeId));
+        if (lines.length === 0) continue;
+        const type = event.type === 'dispatch' ? 'order.released' : 'order.cancelled';
+        const message = { type, orderId: orderIdOf(coreId), nodeId, lines: lines.map(({ sku, qty }) => ({ sku, qty })), destination: snapshot.record.destination, promise: snapshot.record.promise };
+        instructions.push({ nodeId, message });
+        events.push(this.events.append(`node:${nodeId}`, type, event.at, message));
+      }
+    }
+    return { body, events, done, instructions, ...(live ? {} : { passivate: [coreId] }) };
+  }
+
+  /** The hold's deadline has passed and no sweep has got to it yet: expire it now (staged). */
+  private expireIfDue(coreId: string): Decision<OrderView> | undefined {
+    const snapshot = this.orderSnapshot(coreId);
+    if (!snapshot || snapshot.state !== 'held' || this.clock.now() < snapshot.record.expiresAt) return undefined;
+    return this.orderStep(coreId, { type: 'expire', at: this.clock.now() });
+  }
+
+  private giveBack(coreId: string, held: readonly StockMove[]): void {
+    for (const move of held) {
+      const out = this.skus.send(move.sku, { type: 'release', ownerId: coreId, allocations: [{ nodeId: move.nodeId, qty: move.qty }] })![0];
+      assert(out?.type === 'decided', `giving back a tentative hold of ${move.sku} failed`);
+    }
+  }
+
+  /** With `allowSplit: false`, the one nearest node that can serve every line, or none. */
+  private singleNodeFor(lines: readonly LineRequest[], candidates: readonly string[]): string[] {
+    const positionsBySku = new Map(lines.map(({ sku }) => [sku, this.skus.snapshot(sku)!.context.positions]));
+    for (const nodeId of candidates) {
+      if (lines.every(({ sku, qty }) => allocate(positionsBySku.get(sku)!, qty, [nodeId], false) !== undefined)) return [nodeId];
+    }
+    return [];
+  }
+
+  private persistPositions(sku: string, nodeIds: readonly string[]): void {
+    const positions = this.skus.peek(sku)!.context.positions;
+    for (const nodeId of nodeIds) this.ledger.putPosition(sku, nodeId, positions[nodeId]);
+    this.markDirty(sku);
+  }
+
+  private orderSnapshot(coreId: string): OrderSnapshot | undefined {
+    const live = this.orders.peek(coreId);
+    if (live) return orderSnapshotOf(live);
+    return this.ledger.getOrder(coreId);
+  }
+
+  private coreIdFor(publicId: string, prefix: 'rsv_' | 'ord_', what: string): string {
+    const coreId = publicId.startsWith(prefix) ? coreIdOf(publicId) : undefined;
+    if (!coreId) throw notFound(what, publicId);
+    return coreId;
+  }
+
+  // ---- internals: durability, idempotency, load -----------------------------------------------
+
+  private async idempotent<T>(key: IdempotencyKey | undefined, status: number, decide: () => Decision<T>): Promise<Answer<T>> {
+    if (!key) {
+      const decision = decide();
+      await this.commit(decision);
+      return { status, body: decision.body, replayed: false };
+    }
+    const mapKey = `${key.scope}\u0000${key.key}`;
+    const inflight = this.idempotencyInflight.get(mapKey);
+    if (inflight) {
+      if (inflight.fingerprint !== key.fingerprint) throw mismatch();
+      const first = await inflight.answer;
+      return { ...(first as Answer<T>), replayed: true };
+    }
+    const stored = this.ledger.getIdempotency(key.scope, key.key);
+    if (stored) {
+      if (stored.fingerprint !== key.fingerprint) throw mismatch();
+      await this.ledger.durable();
+      return { status: stored.status, body: stored.body as T, replayed: true };
+    }
+    if (this.idempotencyInflight.size >= limits.idempotencyInflightMax) throw overloaded('too many idempotent requests in flight');
+    // Only successful answers are kept: a refused request changes nothing, and may be retried.
+    const decision = decide();
+    this.ledger.putIdempotency(key.scope, key.key, { fingerprint: key.fingerprint, status, body: decision.body, at: this.clock.now() });
+    const answer = this.commit(decision).then(() => ({ status, body: decision.body, replayed: false }));
+    this.idempotencyInflight.set(mapKey, { fingerprint: key.fingerprint, answer });
+    try {
+      return await answer;
+    } finally {
+      this.idempotencyInflight.delete(mapKey);
+    }
+  }
+
+  /** Waits until everything staged is on disk, then ends in-flight marks and publishes. */
+  private async commit<T>(decision: Decision<T>): Promise<void> {
+    try {
+      await this.ledger.durable();
+    } catch (error) {
+      this.fail(error);
+      throw new EngineError('UNAVAILABLE', 'the ledger could not write; the engine is stopping', {}, 5);
+    } finally {
+      for (const end of decision.done) end();
+    }
+    for (const coreId of decision.passivate ?? []) this.orders.passivate(coreId);
+    this.events.publish(decision.events);
+    for (const { nodeId, message } of decision.instructions ?? []) this.bus.publish(`node.${nodeId}.instructions`, message);
+  }
+
+  private fail(error: unknown): void {
+    if (this.fatalError !== undefined) return;
+    this.fatalError = error;
+    this.logger.fatal({ err: error }, 'ledger write failed');
+    for (const listener of this.fatalListeners) listener(error);
+  }
+
+  private checkLoad(): void {
+    if (this.fatalError !== undefined || this.stopped) throw new EngineError('UNAVAILABLE', 'the engine is stopping', {}, 5);
+    if (this.ledger.pendingWrites() >= limits.ledgerPendingWritesMax) throw overloaded('the ledger has too many writes in flight');
+  }
+
+  /** One `inventory.changed` per SKU per batch, however many holds touched it. */
+  private markDirty(sku: string): void {
+    this.dirtySkus.add(sku);
+    if (this.dirtyFlushScheduled) return;
+    this.dirtyFlushScheduled = true;
+    setImmediate(() => {
+      this.dirtyFlushScheduled = false;
+      const now = this.clock.now();
+      const events: StoredEvent[] = [];
+      for (const dirty of this.dirtySkus) {
+        const positions = this.skus.peek(dirty)?.context.positions ?? this.ledger.positionsOf(dirty);
+        events.push(this.events.append(`sku:${dirty}`, 'inventory.changed', now, inventoryView(dirty, positions, this.nodesById)));
+      }
+      this.dirtySkus.clear();
+      this.events.publishWhenDurable(events).catch((error: unknown) => this.fail(error));
+    });
+  }
+
+  // ---- internals: timers and recovery ---------------------------------------------------------
+
+  private scheduleSweep(): void {
+    const run = (): void => {
+      if (this.stopped) return;
+      this.sweepExpiries()
+        .catch((error: unknown) => this.logger.error({ err: error }, 'expiry sweep failed'))
+        .finally(() => {
+          if (!this.stopped) this.timers.push(this.clock.setTimeout(run, limits.expirySweepIntervalMs));
+        });
+    };
+    this.timers.push(this.clock.setTimeout(run, limits.expirySweepIntervalMs));
+  }
+
+  /** Expires every hold whose deadline has passed. Returns how many it expired. */
+  async sweepExpiries(): Promise<number> {
+    if (this.sweeping) return 0;
+    this.sweeping = true;
+    let expired = 0;
+    try {
+      for (;;) {
+        const due = this.ledger.dueExpiries(this.clock.now(), limits.expirySweepBatchMax);
+        if (due.length === 0) break;
+        const events: StoredEvent[] = [];
+        const done: Array<() => void> = [];
+        const passivate: string[] = [];
+        for (const { coreId, expiresAt } of due) {
+          const decision = this.expireIfDue(coreId);
+          if (!decision) {
+            // Confirmed or released meanwhile: only the index entry is left to drop.
+            this.ledger.clearExpiry(coreId, expiresAt);
+            continue;
+          }
+          expired++;
+          events.push(...decision.events);
+          done.push(...decision.done);
+          passivate.push(...(decision.passivate ?? []));
+        }
+        await this.commit({ body: undefined, events, done, passivate });
+        if (due.length < limits.expirySweepBatchMax) break;
+      }
+    } finally {
+      this.sweeping = false;
+    }
+    return expired;
+  }
+
+  private scheduleIdempotencyCleanup(): void {
+    const run = (): void => {
+      if (this.stopped) return;
+      const old = this.ledger.oldIdempotency(this.clock.now() - limits.idempotencyTtlMs, 10_000);
+      for (const { scope, key } of old) this.ledger.removeIdempotency(scope, key);
+      if (old.length > 0) void this.ledger.durable().catch((error: unknown) => this.fail(error));
+      this.timers.push(this.clock.setTimeout(run, 60_000));
+    };
+    this.timers.push(this.clock.setTimeout(run, 60_000));
+  }
+
+  private expectedReserved(): Map<string, number> {
+    const expected = new Map<string, number>();
+    for (const snapshot of this.ledger.liveOrders()) {
+      for (const line of snapshot.record.lines) {
+        if (!holdsStock(line)) continue;
+        const key = `${line.sku}\u0000${line.nodeId}`;
+        expected.set(key, (expected.get(key) ?? 0) + line.qty);
+      }
+    }
+    return expected;
+  }
+
+  /**
+   * Safety net at start: `reserved` must equal what live holds and orders hold. Every request's
+   * writes share one transaction, so this should find nothing; if it does, the records win.
+   */
+  private repairPositions(): number {
+    const expected = this.expectedReserved();
+    let repaired = 0;
+    for (const { sku, nodeId, position } of this.ledger.allPositions()) {
+      const key = `${sku}\u0000${nodeId}`;
+      const want = expected.get(key) ?? 0;
+      expected.delete(key);
+      if (position.reserved === want) continue;
+      this.logger.warn({ sku, nodeId, reserved: position.reserved, expected: want }, 'position repaired at start');
+      this.ledger.putPosition(sku, nodeId, { ...position, reserved: want });
+      repaired++;
+    }
+    for (const [key, qty] of expected) {
+      const [sku, nodeId] = key.split('\u0000');
+      this.logger.warn({ sku, nodeId, expected: qty }, 'position missing at start');
+      this.ledger.putPosition(sku, nodeId, { onHand: qty, safetyStock: 0, reserved: qty });
+      repaired++;
+    }
+    return repaired;
+  }
+}
+
+const holdsStock = (line: OrderLine): boolean => line.status !== 'shipped' && line.status !== 'delivered' && line.status !== 'cancelled';
+
+const isOrder = (snapshot: OrderSnapshot): boolean => snapshot.state !== 'held' && snapshot.state !== 'expired' && snapshot.state !== 'dropped';
+
+export const orderTopic = (coreId: string): string => `order:${orderIdOf(coreId)}`;
+
+/**
+ * An order's stream events are its history entries: the entry's seq is the event's seq on
+ * `order:<orderId>`, so a client that missed some can read them back from the order itself.
+ */
+export function orderEvent(snapshot: OrderSnapshot, entry: HistoryEntry): StoredEvent {
+  const { record } = snapshot;
+  const { seq, at, type, ...detail } = entry;
+  const data = {
+    orderId: orderIdOf(record.coreId),
+    reservationId: `rsv_${record.coreId}`,
+    status: snapshot.state === 'held' ? 'held' : snapshot.state === 'dropped' ? 'released' : snapshot.state,
+    ...detail,
+    ...(snapshot.state === 'held' ? { expiresAt: iso(record.expiresAt), allocations: record.lines.map(({ sku, qty, nodeId }) => ({ sku, qty, nodeId })) } : {}),
+  };
+  return { topic: orderTopic(record.coreId), seq, type, at: Date.parse(at), data };
+}
+
+const mismatch = (): EngineError => new EngineError('IDEMPOTENCY_MISMATCH', 'this Idempotency-Key was used with another request body', {});
+
+function isDecision(event: unknown): boolean {
+  const type = (event as { type?: unknown } | null)?.type;
+  return type === 'decided' || type === 'refused';
+}
+
+/** Lines of the same SKU are one line: the sum of their quantities. Order of first appearance. */
+export function mergeLineRequests(lines: readonly LineRequest[]): LineRequest[] {
+  const bySku = new Map<string, number>();
+  for (const { sku, qty } of lines) bySku.set(sku, (bySku.get(sku) ?? 0) + qty);
+  return [...bySku].map(([sku, qty]) => ({ sku, qty }));
+}
+
+export { toOrderMachineValue };

@@ -1,0 +1,59 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Auth } from '../gateway/auth.js';
+import { startGateway } from '../gateway/server.js';
+import { uwsIsNative } from '../gateway/uws.js';
+import { LmdbLedger } from '../storage/lmdb-ledger.js';
+import { configFromEnv } from './config.js';
+import { Engine } from './engine.js';
+import { createLogger } from './logger.js';
+import { seedDemo } from './seed/seed.js';
+
+// One process: ledger, engine and gateway, on the embedded default (in-process bus).
+
+async function main(): Promise<void> {
+  const config = configFromEnv();
+  const logger = createLogger(config.logLevel);
+  if (!uwsIsNative()) {
+    logger.warn('uWebSockets.js native binary did not load: running on its slow JavaScript fallback; see the README');
+  }
+  if (config.natsUrl) {
+    logger.warn({ natsUrl: config.natsUrl }, 'OO_NATS_URL is set, but this build runs the in-process bus only');
+  }
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const ledger = new LmdbLedger({ path: join(dataDir, 'ledger') });
+  const engine = new Engine({ ledger, logger });
+  const isEmpty = ledger.getMeta<boolean>('initialized') !== true;
+  await engine.start();
+  if (isEmpty) {
+    if (config.seed === 'demo') logger.info(await seedDemo(engine), 'demo network loaded');
+    ledger.putMeta('initialized', true);
+    await ledger.durable();
+  }
+  const auth = Auth.open(dataDir);
+  const gateway = await startGateway({ engine, auth, logger, host: config.host, port: config.port });
+  logger.info({ host: config.host, port: gateway.port, dataDir }, 'listening');
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    gateway.close();
+    await engine.stop();
+    await ledger.close();
+    process.exit(0);
+  };
+  engine.onFatal(() => {
+    // Memory and disk may disagree: stop at once; a restart recovers from the ledger.
+    process.exit(70);
+  });
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

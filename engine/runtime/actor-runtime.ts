@@ -1,0 +1,153 @@
+import { createActor, type Actor, type AnyStateMachine, type EventFromLogic, type SnapshotFrom } from 'xstate';
+import type { Clock, TimerHandle } from '../clock.js';
+import { overloaded } from '../errors.js';
+
+// Runs one kind of actor in-process: spawns an actor on its first message (restoring it from the
+// ledger), delivers messages one at a time, tracks what each has in flight (accepted, not yet
+// durable), and passivates idle actors so memory stays bounded. Machines stay pure: what they
+// decide comes back to the caller as the events they emit, and the caller persists it.
+
+export interface ActorKind<TLogic extends AnyStateMachine, TEmitted> {
+  name: string;
+  logic: TLogic;
+  /** Creates the actor for `key` from what the ledger holds; undefined when there is none. */
+  restore(key: string): Actor<TLogic> | undefined;
+  /** Live actors kept at most; past it, the least recently used idle ones are passivated. */
+  maxActors: number;
+  /** Commands accepted by one actor and not yet durable; past it, OVERLOADED. */
+  inflightMax: number;
+  idleMs: number;
+  isEmitted(event: unknown): event is TEmitted;
+}
+
+interface Entry<TLogic extends AnyStateMachine, TEmitted> {
+  actor: Actor<TLogic>;
+  inflight: number;
+  lastUsedMs: number;
+  emitted: TEmitted[];
+}
+
+export interface RuntimeStats {
+  active: number;
+  spawned: number;
+  passivated: number;
+}
+
+export class ActorRuntime<TLogic extends AnyStateMachine, TEmitted> {
+  private readonly entries = new Map<string, Entry<TLogic, TEmitted>>();
+  private spawned = 0;
+  private passivated = 0;
+  private sweepTimer: TimerHandle | undefined;
+
+  constructor(
+    private readonly kind: ActorKind<TLogic, TEmitted>,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Starts the periodic passivation of idle actors. */
+  start(): void {
+    const sweep = (): void => {
+      this.passivateIdle();
+      this.sweepTimer = this.clock.setTimeout(sweep, Math.max(1_000, this.kind.idleMs / 4));
+    };
+    this.sweepTimer = this.clock.setTimeout(sweep, Math.max(1_000, this.kind.idleMs / 4));
+  }
+
+  stop(): void {
+    this.sweepTimer?.cancel();
+    for (const entry of this.entries.values()) entry.actor.stop();
+    this.entries.clear();
+  }
+
+  /**
+   * Delivers `event` and returns what the actor emitted while handling it; undefined when no
+   * actor exists for `key`. Throws OVERLOADED when the actor has too much in flight.
+   */
+  send(key: string, event: EventFromLogic<TLogic>): TEmitted[] | undefined {
+    const entry = this.entry(key);
+    if (!entry) return undefined;
+    if (entry.inflight >= this.kind.inflightMax) {
+      throw overloaded(`${this.kind.name} ${key} has ${entry.inflight} commands in flight`);
+    }
+    entry.emitted = [];
+    entry.actor.send(event);
+    const emitted = entry.emitted;
+    entry.emitted = [];
+    return emitted;
+  }
+
+  snapshot(key: string): SnapshotFrom<TLogic> | undefined {
+    return this.entry(key)?.actor.getSnapshot();
+  }
+
+  /** The live actor's snapshot, without spawning one. */
+  peek(key: string): SnapshotFrom<TLogic> | undefined {
+    return this.entries.get(key)?.actor.getSnapshot();
+  }
+
+  /** Marks a command as accepted and not yet durable; the returned function ends it. */
+  begin(key: string): () => void {
+    const entry = this.entries.get(key);
+    if (!entry) return () => {};
+    entry.inflight++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      entry.inflight--;
+    };
+  }
+
+  /** Drops the live actor for `key` (its state is in the ledger). */
+  passivate(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry || entry.inflight > 0) return;
+    entry.actor.stop();
+    this.entries.delete(key);
+    this.passivated++;
+  }
+
+  stats(): RuntimeStats {
+    return { active: this.entries.size, spawned: this.spawned, passivated: this.passivated };
+  }
+
+  passivateIdle(): void {
+    const idleBefore = this.clock.now() - this.kind.idleMs;
+    for (const [key, entry] of this.entries) {
+      // Map order is least recently used first: stop at the first recent entry.
+      if (entry.lastUsedMs > idleBefore) break;
+      if (entry.inflight === 0) this.passivate(key);
+    }
+  }
+
+  private entry(key: string): Entry<TLogic, TEmitted> | undefined {
+    let entry = this.entries.get(key);
+    if (entry) {
+      // Re-insert to keep the map in least-recently-used order.
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+      entry.lastUsedMs = this.clock.now();
+      return entry;
+    }
+    const actor = this.kind.restore(key);
+    if (!actor) return undefined;
+    const created: Entry<TLogic, TEmitted> = { actor, inflight: 0, lastUsedMs: this.clock.now(), emitted: [] };
+    actor.on('*', (emitted: unknown) => {
+      if (this.kind.isEmitted(emitted)) created.emitted.push(emitted);
+    });
+    actor.start();
+    this.entries.set(key, created);
+    this.spawned++;
+    if (this.entries.size > this.kind.maxActors) this.evictOverflow();
+    return created;
+  }
+
+  private evictOverflow(): void {
+    for (const [key, entry] of this.entries) {
+      if (this.entries.size <= this.kind.maxActors) return;
+      if (entry.inflight === 0) this.passivate(key);
+    }
+  }
+}
+
+export { createActor };

@@ -1,0 +1,94 @@
+import { availableOf, type NodeRecord, type OrderLine, type OrderSnapshot, type Position, type ReservationStatus } from '../actors/domain.js';
+import { orderIdOf, reservationIdOf } from './ids.js';
+
+// What the API returns, shaped from records. Pure.
+
+export interface NodeView extends Omit<NodeRecord, 'createdAt' | 'updatedAt'> {
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const nodeView = (node: NodeRecord): NodeView => ({
+  ...node,
+  createdAt: new Date(node.createdAt).toISOString(),
+  updatedAt: new Date(node.updatedAt).toISOString(),
+});
+
+export interface InventoryNodeView {
+  nodeId: string;
+  onHand: number;
+  safetyStock: number;
+  reserved: number;
+  available: number;
+  status: string;
+}
+
+export interface InventoryView {
+  sku: string;
+  available: number;
+  nodes: InventoryNodeView[];
+}
+
+export function inventoryView(sku: string, positions: Readonly<Record<string, Position>>, nodesById: ReadonlyMap<string, NodeRecord>): InventoryView {
+  const nodes: InventoryNodeView[] = Object.keys(positions).sort().map((nodeId) => {
+    const p = positions[nodeId];
+    return { nodeId, onHand: p.onHand, safetyStock: p.safetyStock, reserved: p.reserved, available: availableOf(p), status: nodesById.get(nodeId)?.status ?? 'offline' };
+  });
+  const available = nodes.filter((n) => n.status === 'online').reduce((sum, n) => sum + n.available, 0);
+  return { sku, available, nodes };
+}
+
+export function reservationStatusOf(snapshot: OrderSnapshot): ReservationStatus {
+  switch (snapshot.state) {
+    case 'held':
+      return 'held';
+    case 'expired':
+      return 'expired';
+    case 'dropped':
+      return 'released';
+    default:
+      return 'confirmed';
+  }
+}
+
+const allocationsOf = (lines: readonly OrderLine[]) => lines.map(({ sku, qty, nodeId }) => ({ sku, qty, nodeId }));
+
+export function reservationView(snapshot: OrderSnapshot) {
+  const { record } = snapshot;
+  const status = reservationStatusOf(snapshot);
+  // A hold that ended keeps showing what it had held, for the record.
+  const lines = status === 'held' || status === 'confirmed' ? record.lines.filter((l) => l.status !== 'cancelled') : record.lines;
+  return {
+    reservationId: reservationIdOf(record.coreId),
+    status,
+    customerId: record.customerId,
+    channel: record.channel,
+    createdAt: new Date(record.createdAt).toISOString(),
+    expiresAt: new Date(record.expiresAt).toISOString(),
+    allocations: allocationsOf(lines),
+    promise: record.promise,
+    ...(status === 'confirmed' ? { orderId: orderIdOf(record.coreId) } : {}),
+  };
+}
+
+export function orderView(snapshot: OrderSnapshot) {
+  const { record } = snapshot;
+  return {
+    orderId: orderIdOf(record.coreId),
+    reservationId: reservationIdOf(record.coreId),
+    status: snapshot.state,
+    customerId: record.customerId,
+    channel: record.channel,
+    destination: record.destination,
+    lines: record.lines.map(({ sku, qty, nodeId, status }) => ({ sku, qty, nodeId, status })),
+    promise: record.promise,
+    history: record.history,
+    createdAt: new Date(record.createdAt).toISOString(),
+    ...(record.confirmedAt !== undefined ? { confirmedAt: new Date(record.confirmedAt).toISOString() } : {}),
+    ...(record.externalId !== undefined ? { externalId: record.externalId } : {}),
+    ...(record.fulfillment !== undefined ? { fulfillment: record.fulfillment } : {}),
+  };
+}
+
+export type ReservationView = ReturnType<typeof reservationView>;
+export type OrderView = ReturnType<typeof orderView>;
