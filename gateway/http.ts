@@ -1,0 +1,87 @@
+import type { HttpResponse } from 'uWebSockets.js';
+import { EngineError, errorStatus, type ErrorCode } from '../engine/errors.js';
+
+// HTTP plumbing on uWS: reading a bounded body, writing corked responses, the error format.
+// uWS rules kept here: a response must have onAborted before any await, and writes after an await
+// go inside res.cork().
+
+export interface RequestState {
+  aborted: boolean;
+  done: boolean;
+}
+
+const statusText: Record<number, string> = {
+  200: '200 OK', 201: '201 Created', 204: '204 No Content', 400: '400 Bad Request', 401: '401 Unauthorized',
+  403: '403 Forbidden', 404: '404 Not Found', 405: '405 Method Not Allowed', 409: '409 Conflict',
+  413: '413 Payload Too Large', 415: '415 Unsupported Media Type', 422: '422 Unprocessable Entity',
+  429: '429 Too Many Requests', 500: '500 Internal Server Error', 503: '503 Service Unavailable',
+};
+
+export function send(res: HttpResponse, state: RequestState, status: number, body: string, headers: Record<string, string> = {}, closeConnection = false): void {
+  if (state.aborted || state.done) return;
+  state.done = true;
+  res.cork(() => {
+    res.writeStatus(statusText[status] ?? `${status} Status`);
+    res.writeHeader('content-type', headers['content-type'] ?? 'application/json');
+    for (const [key, value] of Object.entries(headers)) if (key !== 'content-type') res.writeHeader(key, value);
+    res.end(body, closeConnection);
+  });
+}
+
+export function sendJson(res: HttpResponse, state: RequestState, status: number, body: unknown, headers?: Record<string, string>): void {
+  send(res, state, status, JSON.stringify(body), headers);
+}
+
+export function errorBody(code: ErrorCode, message: string, details: Record<string, unknown> = {}): string {
+  return JSON.stringify({ error: { code, message, details } });
+}
+
+export function sendError(res: HttpResponse, state: RequestState, error: EngineError, closeConnection = false): void {
+  const headers: Record<string, string> = {};
+  if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
+  send(res, state, errorStatus[error.code], errorBody(error.code, error.message, error.details), headers, closeConnection);
+}
+
+/**
+ * Reads the body, refusing it (413) as soon as it is known to be over `maxBytes`: from the
+ * Content-Length header before a byte is read, or while streaming when the length is not given.
+ * Never buffers more than `maxBytes`.
+ */
+export function readBody(res: HttpResponse, state: RequestState, contentLength: string, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    if (contentLength !== '' && Number(contentLength) > maxBytes) {
+      reject(tooLarge(maxBytes));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.onData((chunk, isLast) => {
+      if (state.done || state.aborted) return;
+      size += chunk.byteLength;
+      if (size > maxBytes) {
+        reject(tooLarge(maxBytes));
+        return;
+      }
+      // uWS neuters the chunk after this callback returns: copy it.
+      chunks.push(Buffer.from(new Uint8Array(chunk.slice(0))));
+      if (isLast) resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    });
+  });
+}
+
+const tooLarge = (maxBytes: number): EngineError =>
+  new EngineError('PAYLOAD_TOO_LARGE', `request bodies are limited to ${maxBytes} bytes`, { maxBytes });
+
+export function parseJson(body: Buffer): unknown {
+  if (body.length === 0) throw new EngineError('BAD_REQUEST', 'a JSON body is required', {});
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new EngineError('BAD_REQUEST', 'the body is not valid JSON', {});
+  }
+}
+
+export function errorFromUnknown(error: unknown): EngineError {
+  if (error instanceof EngineError) return error;
+  return new EngineError('INTERNAL', 'internal error', {});
+}

@@ -1,0 +1,106 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { limits } from '../engine/limits.js';
+
+// Request schemas, compiled once at start. The contract's limits are here, written once.
+
+const Id = Type.String({ pattern: limits.idPattern });
+const Qty = Type.Integer({ minimum: 1, maximum: limits.qtyMax });
+const Latitude = Type.Number({ minimum: -90, maximum: 90 });
+const Longitude = Type.Number({ minimum: -180, maximum: 180 });
+const Short = Type.String({ minLength: 1, maxLength: 200 });
+
+const Line = Type.Object({ sku: Id, qty: Qty }, { additionalProperties: false });
+const Lines = Type.Array(Line, { minItems: 1, maxItems: limits.linesPerOrderMax });
+
+const Destination = Type.Object({
+  lat: Latitude,
+  lon: Longitude,
+  country: Type.Optional(Type.String({ minLength: 2, maxLength: 3 })),
+  postalCode: Type.Optional(Type.String({ minLength: 1, maxLength: 16 })),
+}, { additionalProperties: false });
+
+const Fulfillment = Type.Object({
+  type: Type.Union([Type.Literal('delivery'), Type.Literal('pickup')]),
+  nodeId: Type.Optional(Id),
+}, { additionalProperties: false });
+
+const reservationFields = {
+  customerId: Id,
+  channel: Type.Optional(Type.Union(['web', 'app', 'store', 'b2b', 'marketplace', 'social'].map((c) => Type.Literal(c)))),
+  destination: Destination,
+  lines: Lines,
+  ttlSeconds: Type.Optional(Type.Integer({ minimum: limits.ttlSecondsMin, maximum: limits.ttlSecondsMax })),
+  allowSplit: Type.Optional(Type.Boolean()),
+  fulfillment: Type.Optional(Fulfillment),
+};
+
+const confirmFields = {
+  payment: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  externalId: Type.Optional(Id),
+};
+
+export const ReservationBody = Type.Object(reservationFields, { additionalProperties: false });
+export const ConfirmBody = Type.Object(confirmFields, { additionalProperties: false });
+export const OrderBody = Type.Object({ ...reservationFields, ...confirmFields }, { additionalProperties: false });
+export const PromiseBody = Type.Object({
+  destination: Destination,
+  lines: Lines,
+  allowSplit: Type.Optional(Type.Boolean()),
+  fulfillment: Type.Optional(Fulfillment),
+}, { additionalProperties: false });
+export const CancelBody = Type.Object({ lines: Type.Optional(Lines) }, { additionalProperties: false });
+
+const NodeStatus = Type.Union([Type.Literal('online'), Type.Literal('paused'), Type.Literal('offline')]);
+export const NodeBody = Type.Object({
+  type: Type.Union([Type.Literal('warehouse'), Type.Literal('store'), Type.Literal('3pl')]),
+  name: Type.Optional(Short),
+  location: Type.Object({ lat: Latitude, lon: Longitude }, { additionalProperties: false }),
+  capacityPerDay: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
+  cutoff: Type.Optional(Type.Object({ time: Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' }), timezone: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false })),
+  carriers: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 50 })),
+  priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+  status: Type.Optional(NodeStatus),
+}, { additionalProperties: false });
+export const NodeStatusBody = Type.Object({ status: NodeStatus }, { additionalProperties: false });
+export const SkuBody = Type.Object({
+  name: Type.Optional(Short),
+  maxPerCustomer: Type.Optional(Type.Integer({ minimum: 1, maximum: limits.qtyMax })),
+}, { additionalProperties: false });
+export const StockBody = Type.Object({
+  onHand: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),
+  safetyStock: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
+}, { additionalProperties: false });
+export const AdjustBody = Type.Object({
+  delta: Type.Integer({ minimum: -1_000_000_000, maximum: 1_000_000_000 }),
+  reason: Type.String({ minLength: 1, maxLength: 64 }),
+}, { additionalProperties: false });
+export const NodeEventBody = Type.Object({
+  orderId: Id,
+  type: Type.Union(['accepted', 'rejected', 'picked', 'packed', 'shipped', 'delivered'].map((t) => Type.Literal(t))),
+  lines: Type.Optional(Lines),
+  trackingId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+}, { additionalProperties: false });
+
+export type ReservationBody = Static<typeof ReservationBody>;
+export type OrderBody = Static<typeof OrderBody>;
+
+export interface Validator<T> {
+  check(value: unknown): value is T;
+  /** The first problem, as `{ field, problem }`. */
+  firstError(value: unknown): { field: string; problem: string };
+}
+
+export function compile<T extends TSchema>(schema: T): Validator<Static<T>> {
+  const checker: TypeCheck<T> = TypeCompiler.Compile(schema);
+  return {
+    check: (value): value is Static<T> => checker.Check(value),
+    firstError: (value) => {
+      const error = checker.Errors(value).First();
+      const field = error ? error.path.replace(/^\//, '').replace(/\//g, '.') || '(body)' : '(body)';
+      return { field, problem: error?.message ?? 'invalid' };
+    },
+  };
+}
+
+export const idPattern = new RegExp(limits.idPattern);
