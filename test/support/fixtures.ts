@@ -1,0 +1,144 @@
+// Test fixtures on real parts: LMDB in a temp dir, the real gateway on a free port, the engine in a
+// child process for crash tests. Each cleans up after itself.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Engine } from '../../engine/engine.js';
+import type { Clock } from '../../engine/clock.js';
+import { silentLogger } from '../../engine/logger.js';
+import { Auth } from '../../gateway/auth.js';
+import { startGateway, type Gateway } from '../../gateway/server.js';
+import { LmdbLedger } from '../../storage/lmdb-ledger.js';
+
+export const repoRoot = resolve(import.meta.dirname, '..', '..');
+
+export function tempDir(prefix = 'oo-test-'): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export interface TestEngine {
+  dataDir: string;
+  ledger: LmdbLedger;
+  engine: Engine;
+  /** Closes the engine and ledger, keeping the data dir (for a restart). */
+  stop(): Promise<void>;
+}
+
+export async function openEngine(dataDir: string, clock?: Clock): Promise<TestEngine> {
+  const ledger = new LmdbLedger({ path: join(dataDir, 'ledger') });
+  const engine = new Engine({ ledger, ...(clock ? { clock } : {}), logger: silentLogger });
+  await engine.start();
+  return {
+    dataDir,
+    ledger,
+    engine,
+    stop: async () => {
+      await engine.stop();
+      await ledger.close();
+    },
+  };
+}
+
+export interface TestServer extends TestEngine {
+  url: string;
+  wsUrl: string;
+  port: number;
+  tokens: { ops: string; checkout: string; viewer: string };
+  auth: Auth;
+  gateway: Gateway;
+  /** Stops everything and removes the data dir. */
+  close(): Promise<void>;
+}
+
+/** Engine + gateway in this process, on a free port, with an empty ledger (no demo seed). */
+export async function startServer(options: { clock?: Clock; dataDir?: string } = {}): Promise<TestServer> {
+  const dir = options.dataDir ? { path: options.dataDir, remove: () => {} } : tempDir();
+  const opened = await openEngine(dir.path, options.clock);
+  const auth = Auth.open(dir.path, {});
+  const gateway = await startGateway({ engine: opened.engine, auth, logger: silentLogger, host: '127.0.0.1', port: 0 });
+  return {
+    ...opened,
+    url: `http://127.0.0.1:${gateway.port}`,
+    wsUrl: `ws://127.0.0.1:${gateway.port}/v1/stream`,
+    port: gateway.port,
+    tokens: { ...auth.credentials },
+    auth,
+    gateway,
+    close: async () => {
+      gateway.close();
+      await opened.stop();
+      dir.remove();
+    },
+  };
+}
+
+export interface EngineProcess {
+  child: ChildProcess;
+  port: number;
+  url: string;
+  tokens: { ops: string; checkout: string; viewer: string };
+  /** kill -9 and wait for the exit. */
+  kill9(): Promise<void>;
+  /** SIGTERM and wait for the exit. */
+  stop(): Promise<void>;
+}
+
+/** The built engine (`dist/engine/main.js`) in a child process, as `npm start` runs it. */
+export async function startEngineProcess(dataDir: string, env: Record<string, string> = {}): Promise<EngineProcess> {
+  const child = spawn(process.execPath, [join(repoRoot, 'dist', 'engine', 'main.js')], {
+    env: { ...process.env, OO_DATA_DIR: dataDir, OO_PORT: '0', OO_SEED: 'none', OO_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const port = await new Promise<number>((done, fail) => {
+    let buffered = '';
+    const timer = setTimeout(() => fail(new Error(`engine did not start: ${stderr}`)), 30_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      for (const line of buffered.split('\n')) {
+        if (!line.includes('"msg":"listening"')) continue;
+        clearTimeout(timer);
+        done((JSON.parse(line) as { port: number }).port);
+      }
+    });
+    child.once('exit', (code) => fail(new Error(`engine exited with ${code}: ${stderr}`)));
+  });
+  const tokens = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as EngineProcess['tokens'];
+  return {
+    child,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    tokens,
+    kill9: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** A small JSON client over real HTTP (Node's fetch). */
+export async function call(url: string, token: string | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  const response = await fetch(url + path, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON (metrics, the dashboard)
+  }
+  return { status: response.status, body: parsed, headers: response.headers };
+}
