@@ -9,10 +9,16 @@ export interface Position {
 
 export const availableOf = (p: Position): number => Math.max(0, p.onHand - p.safetyStock - p.reserved);
 
-/** The invariant behind "no unit is promised twice". */
+/**
+ * The invariant behind "no unit is promised twice": what is reserved fits in what may be promised.
+ * A safety stock above what is on hand is allowed (nothing is then available); it only may not
+ * leave reservations standing on units that are not there.
+ */
+export const reservationFits = (p: Position): boolean => p.reserved === 0 || p.reserved <= p.onHand - p.safetyStock;
+
 export const positionHolds = (p: Position): boolean =>
   Number.isInteger(p.onHand) && Number.isInteger(p.safetyStock) && Number.isInteger(p.reserved) &&
-  p.onHand >= 0 && p.safetyStock >= 0 && p.reserved >= 0 && p.reserved <= p.onHand - p.safetyStock;
+  p.onHand >= 0 && p.safetyStock >= 0 && p.reserved >= 0 && reservationFits(p);
 
 export interface Allocation {
   nodeId: string;

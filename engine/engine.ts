@@ -1,6 +1,6 @@
 import { createActor } from 'xstate';
 import type { Destination, HistoryEntry, NodeRecord, NodeStatus, OrderLine, OrderRecord, OrderSnapshot, StockMove } from '../actors/domain.js';
-import { terminalOrderStates } from '../actors/domain.js';
+import { reservationFits, terminalOrderStates } from '../actors/domain.js';
 import { fulfillmentNodeMachine, type FulfillmentNodeDecision, type NodeDefinition } from '../actors/fulfillment-node/fulfillment-node.machine.js';
 import type { LineRequest, NodeEventType } from '../actors/order/lines.js';
 import { orderMachine, type OrderDecision, type OrderEvent } from '../actors/order/order.machine.js';
@@ -109,9 +109,17 @@ export class Engine {
   private readonly nodesById = new Map<string, NodeRecord>();
   private readonly idempotencyInflight = new Map<string, { fingerprint: string; answer: Promise<Answer<unknown>> }>();
   private readonly dirtySkus = new Set<string>();
+  /** `maxPerCustomer` of the SKUs that have one. */
+  private readonly purchaseLimits = new Map<string, number>();
+  /**
+   * Units of limited SKUs per customer (`sku\0customerId`) in live holds and orders, not cancelled.
+   * Bounded by the live records; rebuilt from them at start.
+   */
+  private readonly purchased = new Map<string, number>();
   private dirtyFlushScheduled = false;
-  private timers: TimerHandle[] = [];
-  private sweeping = false;
+  /** The periodic timers, by name: each re-arms itself, so one handle per name is all there is. */
+  private readonly timers = new Map<'sweep' | 'idempotency', TimerHandle>();
+  private sweepChain: Promise<number> = Promise.resolve(0);
   private stopped = false;
   private fatalError: unknown;
   private fatalListeners: Array<(error: unknown) => void> = [];
@@ -163,6 +171,8 @@ export class Engine {
   /** Recovers from the ledger (repairs, expiries due while down), then starts the timers. */
   async start(): Promise<RecoveryReport> {
     for (const node of this.ledger.listNodes()) this.nodesById.set(node.nodeId, node);
+    for (const sku of this.ledger.skuRecords()) if (sku.maxPerCustomer !== undefined) this.purchaseLimits.set(sku.sku, sku.maxPerCustomer);
+    this.countPurchases();
     const positionsRepaired = this.repairPositions();
     const expiredAtStart = await this.sweepExpiries();
     for (const runtime of [this.skus, this.orders, this.nodes]) runtime.start();
@@ -176,8 +186,8 @@ export class Engine {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const timer of this.timers) timer.cancel();
-    this.timers = [];
+    for (const timer of this.timers.values()) timer.cancel();
+    this.timers.clear();
     await this.ledger.durable().catch(() => {});
     for (const runtime of [this.skus, this.orders, this.nodes]) runtime.stop();
   }
@@ -252,6 +262,10 @@ export class Engine {
     const created = !this.ledger.getSku(sku);
     const record = { sku, ...definition, updatedAt: this.clock.now() };
     this.ledger.putSku(record);
+    const limitBefore = this.purchaseLimits.get(sku);
+    if (definition.maxPerCustomer !== undefined) this.purchaseLimits.set(sku, definition.maxPerCustomer);
+    else this.purchaseLimits.delete(sku);
+    if ((limitBefore === undefined) !== (definition.maxPerCustomer === undefined)) this.countPurchases();
     await this.commit({ body: undefined, events: [], done: [] });
     return { sku, ...definition, created };
   }
@@ -419,7 +433,7 @@ export class Engine {
     for (const { sku, nodeId, position } of this.ledger.allPositions()) {
       positions++;
       const key = `${sku}\u0000${nodeId}`;
-      if (position.reserved > position.onHand - position.safetyStock) problems.push(`${sku}@${nodeId}: reserved ${position.reserved} > onHand ${position.onHand} - safetyStock ${position.safetyStock}`);
+      if (!reservationFits(position)) problems.push(`${sku}@${nodeId}: reserved ${position.reserved} > onHand ${position.onHand} - safetyStock ${position.safetyStock}`);
       if (position.reserved < 0 || position.onHand < 0) problems.push(`${sku}@${nodeId}: negative position`);
       const want = expected.get(key) ?? 0;
       if (want !== position.reserved) problems.push(`${sku}@${nodeId}: reserved ${position.reserved}, live holds and orders add up to ${want}`);
@@ -436,9 +450,11 @@ export class Engine {
     const now = this.clock.now();
     const lines = mergeLineRequests(request.lines);
     for (const { sku, qty } of lines) {
-      const max = this.ledger.getSku(sku)?.maxPerCustomer;
-      if (max !== undefined && qty > max) {
-        throw new EngineError('PURCHASE_LIMIT', `at most ${max} of ${sku} per customer`, { sku, maxPerCustomer: max, requested: qty });
+      const max = this.purchaseLimits.get(sku);
+      if (max === undefined) continue;
+      const already = this.purchased.get(`${sku}\u0000${request.customerId}`) ?? 0;
+      if (already + qty > max) {
+        throw new EngineError('PURCHASE_LIMIT', `at most ${max} of ${sku} per customer`, { sku, maxPerCustomer: max, requested: qty, alreadyHeld: already });
       }
     }
     const allowSplit = request.allowSplit ?? true;
@@ -478,6 +494,7 @@ export class Engine {
     // spawned on its first event (confirm, release, expiry), which keeps the hot path lean.
     const snapshot: OrderSnapshot = { state: 'held', record };
     this.ledger.putOrder(snapshot, true, true);
+    this.trackPurchases(undefined, snapshot);
     this.ledger.setExpiry(coreId, record.expiresAt);
     const body = reservationView(snapshot);
     return { body, events: [orderEvent(snapshot, record.history[0])], done };
@@ -519,6 +536,7 @@ export class Engine {
    * releases or ships at the SKU actors, the events. Throws on refusal, having changed nothing.
    */
   private orderStep(coreId: string, event: OrderEvent): Decision<OrderView> {
+    const before = this.orderSnapshot(coreId);
     const decisions = this.orders.send(coreId, event);
     if (!decisions) throw notFound('order', orderIdOf(coreId));
     const decision = decisions[0];
@@ -526,8 +544,8 @@ export class Engine {
       const state = this.orderSnapshot(coreId)?.state;
       throw invalidState(decision?.reason ?? `${event.type} is not possible in state ${state}`, { ...(decision?.details ?? {}), state });
     }
-    const before = this.ledger.getOrder(coreId);
     const snapshot = this.orderSnapshot(coreId)!;
+    this.trackPurchases(before, snapshot);
     const done = [this.orders.begin(coreId)];
     const touched = new Map<string, Set<string>>();
     const note = (move: StockMove) => {
@@ -698,41 +716,45 @@ export class Engine {
       this.sweepExpiries()
         .catch((error: unknown) => this.logger.error({ err: error }, 'expiry sweep failed'))
         .finally(() => {
-          if (!this.stopped) this.timers.push(this.clock.setTimeout(run, limits.expirySweepIntervalMs));
+          if (!this.stopped) this.timers.set('sweep', this.clock.setTimeout(run, limits.expirySweepIntervalMs));
         });
     };
-    this.timers.push(this.clock.setTimeout(run, limits.expirySweepIntervalMs));
+    this.timers.set('sweep', this.clock.setTimeout(run, limits.expirySweepIntervalMs));
   }
 
-  /** Expires every hold whose deadline has passed. Returns how many it expired. */
-  async sweepExpiries(): Promise<number> {
-    if (this.sweeping) return 0;
-    this.sweeping = true;
+  /**
+   * Expires every hold whose deadline has passed; returns how many it expired. Sweeps run one at a
+   * time: a call while one runs waits for it and then sweeps again, so an awaited sweep has always
+   * seen every hold due at the time of the call.
+   */
+  sweepExpiries(): Promise<number> {
+    const next = this.sweepChain.then(() => this.sweepOnce());
+    this.sweepChain = next.catch(() => 0);
+    return next;
+  }
+
+  private async sweepOnce(): Promise<number> {
     let expired = 0;
-    try {
-      for (;;) {
-        const due = this.ledger.dueExpiries(this.clock.now(), limits.expirySweepBatchMax);
-        if (due.length === 0) break;
-        const events: StoredEvent[] = [];
-        const done: Array<() => void> = [];
-        const passivate: string[] = [];
-        for (const { coreId, expiresAt } of due) {
-          const decision = this.expireIfDue(coreId);
-          if (!decision) {
-            // Confirmed or released meanwhile: only the index entry is left to drop.
-            this.ledger.clearExpiry(coreId, expiresAt);
-            continue;
-          }
-          expired++;
-          events.push(...decision.events);
-          done.push(...decision.done);
-          passivate.push(...(decision.passivate ?? []));
+    for (;;) {
+      const due = this.ledger.dueExpiries(this.clock.now(), limits.expirySweepBatchMax);
+      if (due.length === 0) break;
+      const events: StoredEvent[] = [];
+      const done: Array<() => void> = [];
+      const passivate: string[] = [];
+      for (const { coreId, expiresAt } of due) {
+        const decision = this.expireIfDue(coreId);
+        if (!decision) {
+          // Confirmed or released meanwhile: only the index entry is left to drop.
+          this.ledger.clearExpiry(coreId, expiresAt);
+          continue;
         }
-        await this.commit({ body: undefined, events, done, passivate });
-        if (due.length < limits.expirySweepBatchMax) break;
+        expired++;
+        events.push(...decision.events);
+        done.push(...decision.done);
+        passivate.push(...(decision.passivate ?? []));
       }
-    } finally {
-      this.sweeping = false;
+      await this.commit({ body: undefined, events, done, passivate });
+      if (due.length < limits.expirySweepBatchMax) break;
     }
     return expired;
   }
@@ -743,9 +765,38 @@ export class Engine {
       const old = this.ledger.oldIdempotency(this.clock.now() - limits.idempotencyTtlMs, 10_000);
       for (const { scope, key } of old) this.ledger.removeIdempotency(scope, key);
       if (old.length > 0) void this.ledger.durable().catch((error: unknown) => this.fail(error));
-      this.timers.push(this.clock.setTimeout(run, 60_000));
+      this.timers.set('idempotency', this.clock.setTimeout(run, 60_000));
     };
-    this.timers.push(this.clock.setTimeout(run, 60_000));
+    this.timers.set('idempotency', this.clock.setTimeout(run, 60_000));
+  }
+
+  private purchasedUnits(snapshot: OrderSnapshot | undefined): Map<string, number> {
+    const units = new Map<string, number>();
+    if (!snapshot || terminalOrderStates.has(snapshot.state) || this.purchaseLimits.size === 0) return units;
+    for (const line of snapshot.record.lines) {
+      if (line.status === 'cancelled' || !this.purchaseLimits.has(line.sku)) continue;
+      const key = `${line.sku}\u0000${snapshot.record.customerId}`;
+      units.set(key, (units.get(key) ?? 0) + line.qty);
+    }
+    return units;
+  }
+
+  /** Keeps the per-customer counts of limited SKUs in step with a record's change. */
+  private trackPurchases(before: OrderSnapshot | undefined, after: OrderSnapshot): void {
+    if (this.purchaseLimits.size === 0) return;
+    const was = this.purchasedUnits(before);
+    const now = this.purchasedUnits(after);
+    for (const key of new Set([...was.keys(), ...now.keys()])) {
+      const total = (this.purchased.get(key) ?? 0) + (now.get(key) ?? 0) - (was.get(key) ?? 0);
+      if (total > 0) this.purchased.set(key, total);
+      else this.purchased.delete(key);
+    }
+  }
+
+  private countPurchases(): void {
+    this.purchased.clear();
+    if (this.purchaseLimits.size === 0) return;
+    for (const snapshot of this.ledger.liveOrders()) this.trackPurchases(undefined, snapshot);
   }
 
   private expectedReserved(): Map<string, number> {

@@ -36,7 +36,10 @@ export interface Ledger {
   getNode(nodeId: string): NodeRecord | undefined;
   listNodes(): NodeRecord[];
   getSku(sku: string): SkuRecord | undefined;
+  /** SKUs that have stock positions. */
   listSkus(): Iterable<string>;
+  /** SKU catalogue records (`PUT /v1/skus`). */
+  skuRecords(): Iterable<SkuRecord>;
   getIdempotency(scope: string, key: string): IdempotencyRecord | undefined;
   /** Idempotency records written before `beforeMs`, oldest first. */
   oldIdempotency(beforeMs: number, limit: number): Array<{ scope: string; key: string }>;

@@ -102,6 +102,7 @@ function decode(value: string): string | undefined {
   return encode(decoded) === value ? decoded : undefined;
 }
 
+/** The token of an `Authorization: Bearer <token>` header (the scheme is case-insensitive). */
 export function bearerOf(header: string): string {
-  return header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+  return /^bearer /i.test(header) ? header.slice(7).trim() : '';
 }

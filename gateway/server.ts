@@ -137,8 +137,13 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     res.cork(() => res.writeHeader('content-type', 'text/html; charset=utf-8').end(dashboardHtml));
   });
   hub.attach(app);
-  app.any('/*', (res) => {
-    res.cork(() => res.writeStatus('404 Not Found').writeHeader('content-type', 'application/json').end(errorBody('NOT_FOUND', 'no such endpoint')));
+  app.any('/*', (res, req) => {
+    // Every request but /healthz and the dashboard page needs a token, unknown paths included.
+    const known = auth.verify(bearerOf(req.getHeader('authorization'))) !== undefined;
+    res.cork(() => {
+      if (known) res.writeStatus('404 Not Found').writeHeader('content-type', 'application/json').end(errorBody('NOT_FOUND', 'no such endpoint'));
+      else res.writeStatus('401 Unauthorized').writeHeader('content-type', 'application/json').end(errorBody('UNAUTHENTICATED', 'a valid bearer token is required'));
+    });
   });
 
   return listen(app, options.host, options.port).then(({ socket, port }) => ({
@@ -170,8 +175,8 @@ function handler(route: RouteSpec, auth: Auth, metrics: GatewayMetrics, logger: 
     const token = bearerOf(req.getHeader('authorization'));
     const contentLength = req.getHeader('content-length');
     const idempotencyKey = route.idempotent ? req.getHeader('idempotency-key') : '';
-    const params: string[] = [];
-    for (let i = 0; i < paramCount; i++) params.push(decodeURIComponent(req.getParameter(i) ?? ''));
+    const rawParams: string[] = [];
+    for (let i = 0; i < paramCount; i++) rawParams.push(req.getParameter(i) ?? '');
     const finish = (status: number, code?: string) => metrics.observe(routeName, status, code, performance.now() - started);
 
     const fail = (error: unknown): void => {
@@ -182,6 +187,12 @@ function handler(route: RouteSpec, auth: Auth, metrics: GatewayMetrics, logger: 
       finish(errorStatus[engineError.code], engineError.code);
     };
 
+    let params: string[];
+    try {
+      params = rawParams.map((p) => decodeURIComponent(p));
+    } catch {
+      return fail(new EngineError('VALIDATION_FAILED', 'the path has a malformed percent escape', { field: 'path' }));
+    }
     const principal = auth.verify(token);
     if (!principal) return fail(new EngineError('UNAUTHENTICATED', 'a valid bearer token is required'));
     if (!route.roles.includes(principal.role) || (principal.role === 'partner' && principal.nodeId !== params[0])) {
@@ -197,7 +208,8 @@ function handler(route: RouteSpec, auth: Auth, metrics: GatewayMetrics, logger: 
       let body: unknown;
       if (route.body) {
         const raw = await readBody(res, state, contentLength, limits.bodyBytesMax);
-        body = parseJson(raw);
+        // A body whose every field is optional may be left out altogether.
+        body = raw.length === 0 && route.body.check({}) ? {} : parseJson(raw);
         if (!route.body.check(body)) {
           const { field, problem } = route.body.firstError(body);
           throw new EngineError('VALIDATION_FAILED', `${field}: ${problem}`, { field });

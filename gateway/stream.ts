@@ -43,7 +43,9 @@ export class StreamHub {
     this.subscription = this.bus.subscribe('stream.>', (_subject, message) => this.deliver(message as StoredEvent));
     app.ws<ClientData>('/v1/stream', {
       maxPayloadLength: limits.wsFrameBytesMax,
-      maxBackpressure: limits.wsBackpressureBytesMax,
+      // uWS drops what passes maxBackpressure, the close frame included; the hub cuts a slow
+      // client off at the limit, below it, so the client still learns why (1013).
+      maxBackpressure: 2 * limits.wsBackpressureBytesMax,
       closeOnBackpressureLimit: 0,
       idleTimeout: limits.wsIdleTimeoutSeconds,
       sendPingsAutomatically: true,
@@ -99,6 +101,10 @@ export class StreamHub {
       request = JSON.parse(text) as typeof request;
     } catch {
       this.sendError(ws, 'BAD_REQUEST', 'frames are JSON objects', {});
+      return;
+    }
+    if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+      this.sendError(ws, 'VALIDATION_FAILED', 'frames are JSON objects', { field: '(frame)' });
       return;
     }
     if ((request.op !== 'subscribe' && request.op !== 'unsubscribe') || !Array.isArray(request.topics) || request.topics.length > limits.wsTopicsPerClientMax || !request.topics.every((t) => typeof t === 'string')) {
@@ -162,9 +168,8 @@ export class StreamHub {
 
   private push(ws: Client, text: string): void {
     if (ws.getUserData().closed) return;
-    // 2: dropped at the backpressure bound. The client is too slow: cut it off, keep nothing.
-    const status = ws.send(text);
-    if (status === 2 || ws.getBufferedAmount() > limits.wsBackpressureBytesMax) {
+    // Past the bound the client is too slow: cut it off and keep nothing more for it.
+    if (ws.getBufferedAmount() + text.length > limits.wsBackpressureBytesMax || ws.send(text) === 2) {
       this.cutOff++;
       ws.getUserData().closed = true;
       this.logger.info({ buffered: ws.getBufferedAmount() }, 'slow stream client cut off');

@@ -54,7 +54,7 @@ function moveLines(
       line.status = target;
     }
     if (moved.length === 0) return { ok: false, reason: 'no line of this order can take that step', details: { to: target } };
-    return { ok: true, lines: next, moved };
+    return { ok: true, lines: mergeLines(next), moved };
   }
   for (const request of requests) {
     let left = request.qty;

@@ -1,5 +1,5 @@
 import { assign, emit, enqueueActions, setup } from 'xstate';
-import type { Allocation, Position } from '../domain.js';
+import { reservationFits, type Allocation, type Position } from '../domain.js';
 import { allocate, totalAvailable } from './allocate.js';
 
 // One actor per SKU: the single writer of that SKU's positions at every node. Every command is
@@ -96,7 +96,7 @@ export const skuInventoryMachine = setup({
           actions: enqueueActions(({ context, event, enqueue }) => {
             const p = context.positions[event.nodeId] ?? emptyPosition;
             const next: Position = { onHand: event.onHand, safetyStock: event.safetyStock ?? p.safetyStock, reserved: p.reserved };
-            if (next.reserved > next.onHand - next.safetyStock) {
+            if (!reservationFits(next)) {
               enqueue(emit({ type: 'refused', code: 'INVALID_STATE', reason: `${context.sku} at ${event.nodeId}: ${next.reserved} units are reserved, more than onHand - safetyStock would leave`, details: { sku: context.sku, nodeId: event.nodeId, reserved: next.reserved, onHand: next.onHand, safetyStock: next.safetyStock } }));
               return;
             }
@@ -108,7 +108,7 @@ export const skuInventoryMachine = setup({
           actions: enqueueActions(({ context, event, enqueue }) => {
             const p = context.positions[event.nodeId] ?? emptyPosition;
             const next: Position = { ...p, onHand: p.onHand + event.delta };
-            if (next.onHand < 0 || next.reserved > next.onHand - next.safetyStock) {
+            if (next.onHand < 0 || !reservationFits(next)) {
               enqueue(emit({ type: 'refused', code: 'INVALID_STATE', reason: `${context.sku} at ${event.nodeId}: adjusting by ${event.delta} would leave less on hand than is reserved or kept as safety stock`, details: { sku: context.sku, nodeId: event.nodeId, reserved: p.reserved, onHand: p.onHand, safetyStock: p.safetyStock, delta: event.delta } }));
               return;
             }
