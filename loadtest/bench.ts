@@ -1,0 +1,167 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Engine } from '../engine/engine.js';
+import { silentLogger } from '../engine/logger.js';
+import { LmdbLedger } from '../storage/lmdb-ledger.js';
+
+// `npm run bench`: durable holds per second on one hot SKU with ample stock,
+//  1. in-process (the engine without HTTP, a window of holds in flight), and
+//  2. over HTTP (wrk -t1 -c64 against the engine in its own process), beside a bare uWebSockets.js
+//     server that parses the JSON and answers from memory, measured in the same run, since the
+//     shared machine is noisy and only ratios compare.
+// Results are appended to loadtest/RESULTS.md with the command and the machine.
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '..', '..');
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+
+interface HttpResult {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+}
+
+async function inProcessHolds(): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'oo-bench-'));
+  const ledger = new LmdbLedger({ path: dir });
+  const engine = new Engine({ ledger, logger: silentLogger });
+  await engine.start();
+  await engine.putNode('wh-1', { type: 'warehouse', name: 'Bench', location: { lat: 41.88, lon: -87.63 }, priority: 1 });
+  await engine.setStock('wh-1', 'HOT', { onHand: 100_000_000 });
+  const window = 2_000;
+  const deadline = performance.now() + seconds * 1000;
+  let done = 0;
+  let i = 0;
+  const started = performance.now();
+  const worker = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      await engine.createReservation({ customerId: `c${i++ % 100_000}`, destination: { lat: 41.9, lon: -87.7 }, lines: [{ sku: 'HOT', qty: 1 }] });
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: window }, worker));
+  const rate = done / ((performance.now() - started) / 1000);
+  const audit = await engine.audit();
+  if (!audit.ok) throw new Error(`audit failed after the in-process bench: ${audit.problems.join('; ')}`);
+  await engine.stop();
+  await ledger.close();
+  rmSync(dir, { recursive: true, force: true });
+  return rate;
+}
+
+function startProcess(script: string, env: Record<string, string>): Promise<{ port: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((done, fail) => {
+    let buffered = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const line = buffered.split('\n').find((l) => l.includes('"msg":"listening"'));
+      if (!line) return;
+      const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+      done({ port: (JSON.parse(line) as { port: number }).port, stop: async () => { child.kill('SIGTERM'); await exited; } });
+    });
+    child.once('exit', (code) => fail(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+function wrk(url: string, token: string, body: string): HttpResult {
+  const script = join(mkdtempSync(join(tmpdir(), 'oo-wrk-')), 'hold.lua');
+  writeFileSync(script, [
+    'wrk.method = "POST"',
+    `wrk.body = ${JSON.stringify(body)}`,
+    'wrk.headers["content-type"] = "application/json"',
+    `wrk.headers["authorization"] = "Bearer ${token}"`,
+    'local non2xx = 0',
+    'response = function(status) if status >= 300 then non2xx = non2xx + 1 end end',
+    'done = function(summary, latency)',
+    '  io.write(string.format("RESULT %f %f %f %d\\n", summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.errors.status))',
+    'end',
+  ].join('\n'));
+  const out = execFileSync('wrk', ['-t1', '-c64', `-d${seconds}s`, '-s', script, url], { encoding: 'utf8' });
+  const line = out.split('\n').find((l) => l.startsWith('RESULT'));
+  if (!line) throw new Error(`wrk printed no result:\n${out}`);
+  const [, rps, p50, p99, non2xx] = line.split(' ');
+  return { requestsPerSecond: Number(rps), p50Ms: Number(p50), p99Ms: Number(p99), non2xx: Number(non2xx) };
+}
+
+async function httpHolds(): Promise<{ engine: HttpResult; reference: HttpResult }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'oo-bench-http-'));
+  const server = await startProcess(join(repoRoot, 'dist', 'engine', 'main.js'), { OO_DATA_DIR: dataDir, OO_PORT: '0', OO_SEED: 'none', OO_LOG_LEVEL: 'warn' });
+  const tokens = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as { ops: string; checkout: string };
+  const base = `http://127.0.0.1:${server.port}`;
+  const put = (path: string, body: unknown) => fetch(base + path, { method: 'PUT', headers: { authorization: `Bearer ${tokens.ops}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  await put('/v1/nodes/wh-1', { type: 'warehouse', location: { lat: 41.88, lon: -87.63 } });
+  await put('/v1/inventory/wh-1/HOT', { onHand: 100_000_000 });
+  const body = JSON.stringify({ customerId: 'bench-buyer', destination: { lat: 41.9, lon: -87.7 }, lines: [{ sku: 'HOT', qty: 1 }] });
+  const engine = wrk(`${base}/v1/reservations`, tokens.checkout, body);
+  await server.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+  const referenceServer = await startProcess(join(repoRoot, 'dist', 'loadtest', 'reference-uws.js'), {});
+  const reference = wrk(`http://127.0.0.1:${referenceServer.port}/v1/reservations`, 'x', body);
+  await referenceServer.stop();
+  return { engine, reference };
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+
+async function main(): Promise<void> {
+  const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
+  const inProcess: number[] = [];
+  const http: Array<{ engine: HttpResult; reference: HttpResult }> = [];
+  for (let round = 1; round <= rounds; round++) {
+    inProcess.push(await inProcessHolds());
+    console.log(`round ${round}: in-process ${Math.round(inProcess.at(-1)!)} holds/s`);
+    if (hasWrk) {
+      http.push(await httpHolds());
+      const last = http.at(-1)!;
+      console.log(`round ${round}: HTTP ${Math.round(last.engine.requestsPerSecond)} holds/s (p50 ${last.engine.p50Ms.toFixed(2)} ms, p99 ${last.engine.p99Ms.toFixed(2)} ms, non-2xx ${last.engine.non2xx}); bare uWS ${Math.round(last.reference.requestsPerSecond)} req/s`);
+    } else {
+      console.log('wrk is not installed (apt-get install -y wrk): HTTP bench skipped');
+    }
+  }
+  const commit = (() => {
+    try {
+      return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+    } catch {
+      return 'unknown';
+    }
+  })();
+  const lines = [
+    '',
+    `## ${new Date().toISOString().slice(0, 16)}Z — commit ${commit}`,
+    '',
+    `Command: \`npm run bench\` (BENCH_SECONDS=${seconds}, BENCH_ROUNDS=${rounds}); machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, shared. Medians of ${rounds} rounds; durable acks (a 2xx only after the batch is flushed).`,
+    '',
+    '| measure | median | rounds |',
+    '| --- | --- | --- |',
+    `| in-process holds/s (one hot SKU, 2,000 in flight) | ${Math.round(median(inProcess))} | ${inProcess.map(Math.round).join(', ')} |`,
+  ];
+  if (http.length > 0) {
+    const e = http.map((h) => h.engine);
+    const r = http.map((h) => h.reference);
+    lines.push(
+      `| HTTP holds/s (wrk -t1 -c64, one hot SKU) | ${Math.round(median(e.map((x) => x.requestsPerSecond)))} | ${e.map((x) => Math.round(x.requestsPerSecond)).join(', ')} |`,
+      `| HTTP hold p50 / p99 ms | ${median(e.map((x) => x.p50Ms)).toFixed(2)} / ${median(e.map((x) => x.p99Ms)).toFixed(2)} | |`,
+      `| HTTP non-2xx answers | ${e.map((x) => x.non2xx).join(', ')} | |`,
+      `| bare uWS, parse JSON + answer from memory, req/s | ${Math.round(median(r.map((x) => x.requestsPerSecond)))} | ${r.map((x) => Math.round(x.requestsPerSecond)).join(', ')} |`,
+      `| engine / bare uWS | ${(median(e.map((x) => x.requestsPerSecond)) / median(r.map((x) => x.requestsPerSecond))).toFixed(2)} | |`,
+    );
+  }
+  const results = join(repoRoot, 'loadtest', 'RESULTS.md');
+  if (!existsSync(results)) writeFileSync(results, '# Benchmark results\n\nNewest last. Each section: the command, the machine, medians of the rounds run side by side.\n');
+  appendFileSync(results, lines.join('\n') + '\n');
+  console.log(lines.join('\n'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
