@@ -91,7 +91,7 @@ function wrk(url: string, token: string, body: string): HttpResult {
 
 async function httpHolds(): Promise<{ engine: HttpResult; reference: HttpResult }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'oo-bench-http-'));
-  const server = await startProcess(join(repoRoot, 'dist', 'engine', 'main.js'), { OO_DATA_DIR: dataDir, OO_PORT: '0', OO_SEED: 'none', OO_LOG_LEVEL: 'warn' });
+  const server = await startProcess(join(repoRoot, 'dist', 'engine', 'main.js'), { OO_DATA_DIR: dataDir, OO_PORT: '0', OO_SEED: 'none', OO_LOG_LEVEL: 'info' });
   const tokens = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as { ops: string; checkout: string };
   const base = `http://127.0.0.1:${server.port}`;
   const put = (path: string, body: unknown) => fetch(base + path, { method: 'PUT', headers: { authorization: `Bearer ${tokens.ops}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -35,6 +35,7 @@ export class LmdbLedger implements Ledger {
   /** The batch being staged: applied in one transaction at the end of the turn. */
   private batch: Batch = newBatch();
   private flushScheduled = false;
+  private flushing = false;
   private lastDurable: Promise<void> = Promise.resolve();
   private staged = 0;
   private flushedCount = 0;
@@ -115,6 +116,10 @@ export class LmdbLedger implements Ledger {
         yield key[0];
       }
     }
+  }
+
+  *skuRecords(): Iterable<SkuRecord> {
+    for (const { value } of this.skus.getRange()) yield this.uncommittedSkus.get(value.sku) ?? value;
   }
 
   getIdempotency(scope: string, key: string): IdempotencyRecord | undefined {
@@ -250,7 +255,9 @@ export class LmdbLedger implements Ledger {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled) return;
+    // While a batch is being written, the next one keeps growing: it is flushed the moment the
+    // first is on disk. One fsync in flight at a time makes the batches as large as the load.
+    if (this.flushScheduled || this.flushing) return;
     this.flushScheduled = true;
     setImmediate(() => this.flush());
   }
@@ -259,7 +266,8 @@ export class LmdbLedger implements Ledger {
   private flush(): void {
     this.flushScheduled = false;
     const batch = this.batch;
-    if (batch.size() === 0) return;
+    if (batch.size() === 0 || this.flushing) return;
+    this.flushing = true;
     this.batch = newBatch();
     const stagedNow = this.staged;
     const committed = this.root.transaction(() => {
@@ -276,12 +284,15 @@ export class LmdbLedger implements Ledger {
     durable.then(
       () => {
         if (stagedNow > this.flushedCount) this.flushedCount = stagedNow;
+        this.flushing = false;
         batch.durable.resolve();
+        if (this.batch.size() > 0) this.flush();
       },
       (error: unknown) => {
         // A failed write means memory and disk disagree: durable() rejects from then on, and the
         // engine stops rather than acknowledge anything more.
         this.failure ??= error;
+        this.flushing = false;
         batch.durable.reject(error);
       },
     );

@@ -42,6 +42,8 @@ export const orderMachine = setup({
     emitted: {} as OrderDecision,
   },
   guards: {
+    /** xstate's own events (xstate.done.*) are not commands to refuse. */
+    isCommand: ({ event }) => !event.type.startsWith('xstate.'),
     beforeDeadline: ({ context, event }) => event.at < context.expiresAt,
     pastDeadline: ({ context, event }) => event.at >= context.expiresAt,
     isAllocated: ({ context }) => orderStatusOf(context.lines) === 'allocated',
@@ -101,7 +103,7 @@ export const orderMachine = setup({
           },
           { actions: emit(refused('the hold has not reached its deadline', { state: 'held' })) },
         ],
-        '*': { actions: 'refuseInState' },
+        '*': { guard: 'isCommand', actions: 'refuseInState' },
       },
     },
     expired: { type: 'final' },
@@ -148,7 +150,7 @@ export const orderMachine = setup({
             enqueue(emit(decided(added, change.moved)));
           }),
         },
-        '*': { actions: 'refuseInState' },
+        '*': { guard: 'isCommand', actions: 'refuseInState' },
       },
       states: {
         // Transient: the order's status is derived from its lines after every change.

@@ -19,9 +19,12 @@ export function allocate(
   if (!allowSplit) return undefined;
   const allocations: Allocation[] = [];
   let left = qty;
+  const used = new Set<string>();
   for (const nodeId of candidates) {
     const position = positions[nodeId];
-    if (!position) continue;
+    // A node named twice is still one node: never count its units twice.
+    if (!position || used.has(nodeId)) continue;
+    used.add(nodeId);
     const take = Math.min(left, availableOf(position));
     if (take <= 0) continue;
     allocations.push({ nodeId, qty: take });

@@ -211,12 +211,7 @@ describe('stock.set', () => {
     expect(m.positions().a).toEqual(pos(2, 0, 1));
   });
 
-  // BUG: stock.set checks only that the reservations fit, and with nothing reserved they always do,
-  // so a negative count is accepted and stored (onHand -1), a position that `positionHolds` and the
-  // engine's audit ("negative position") both reject. stock.adjust refuses the same result
-  // (`next.onHand < 0`). The gateway's schema (onHand >= 0) keeps it out of HTTP requests; a direct
-  // Engine.setStock(node, sku, { onHand: -1 }) gets through.
-  it.fails('refuses a negative count when nothing is reserved', () => {
+  it('refuses a negative count when nothing is reserved', () => {
     const m = start({ a: pos(1) });
     expect(m.send({ type: 'stock.set', nodeId: 'a', onHand: -1 })).toMatchObject({ type: 'refused', code: 'INVALID_STATE' });
     expect(m.positions().a).toEqual(pos(1));
@@ -322,12 +317,7 @@ describe('allocate()', () => {
     expect(totalAvailable(positions, [])).toBe(0);
   });
 
-  // BUG: allocate() reads each node's free units from the positions it was given and never counts
-  // what it already took, so a candidate list naming a node twice allocates that node's units twice
-  // (here 3 free at a, allocations of 3 + 2 at a). The machine then applies only the last of them to
-  // `reserved` (it rebuilds each change from the old position), so the decision announces 5 held
-  // while `reserved` grows by 2. The engine's router yields distinct ids today, so this is latent.
-  it.fails('never allocates more than a node has free, even when the candidates repeat a node', () => {
+  it('never allocates more than a node has free, even when the candidates repeat a node', () => {
     const allocations = allocate({ a: pos(3) }, 5, ['a', 'a'], true);
     expect(allocations).toBeUndefined();
   });

@@ -1,0 +1,354 @@
+// Shows that the LMDB ledger keeps what it is given: positions, orders with their live index and
+// count, the expiry index, idempotency records, the event log, nodes, SKUs and meta; that records
+// staged and not yet committed are read back (read-your-writes) where the engine relies on it;
+// that writes staged in one event-loop turn share one commit and one `durable()`; and that after a
+// close and reopen everything written before `durable()` resolved is there, invariants intact.
+// How: a real LmdbLedger in a fresh temp dir per test (removed afterwards), no mocks.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { NodeRecord, OrderMachineState, OrderSnapshot, Position } from '../actors/domain.js';
+import { LmdbLedger } from './lmdb-ledger.js';
+import { tempDir } from '../test/support/fixtures.js';
+
+const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
+
+let dir: { path: string; remove(): void };
+let ledger: LmdbLedger;
+const open = (): LmdbLedger => new LmdbLedger({ path: join(dir.path, 'ledger') });
+
+beforeEach(() => {
+  dir = tempDir('oo-ledger-');
+  ledger = open();
+});
+
+afterEach(async () => {
+  await ledger.close().catch(() => {});
+  dir.remove();
+});
+
+async function reopen(): Promise<void> {
+  await ledger.close();
+  ledger = open();
+}
+
+const pos = (onHand: number, safetyStock = 0, reserved = 0): Position => ({ onHand, safetyStock, reserved });
+
+function order(coreId: string, state: OrderMachineState = 'held', qty = 1): OrderSnapshot {
+  return {
+    state,
+    record: {
+      coreId,
+      customerId: 'c1',
+      channel: 'web',
+      destination: { lat: 41.9, lon: -87.7 },
+      createdAt: T0,
+      expiresAt: T0 + 900_000,
+      lines: [{ sku: 'A', qty, nodeId: 'n1', status: state === 'held' ? 'held' : 'released' }],
+      promise: { deliveryBy: new Date(T0 + 86_400_000).toISOString(), shipments: [] },
+      history: [{ seq: 1, at: new Date(T0).toISOString(), type: 'reservation.held' }],
+    },
+  };
+}
+
+const node = (nodeId: string, name = nodeId): NodeRecord => ({
+  nodeId, type: 'warehouse', name, location: { lat: 41.8, lon: -87.6 }, priority: 10, status: 'online', createdAt: T0, updatedAt: T0,
+});
+
+const liveIds = (l: LmdbLedger): string[] => [...l.liveOrders()].map((o) => o.record.coreId).sort();
+const nextTurn = (): Promise<void> => new Promise((done) => setImmediate(done));
+
+describe('positions', () => {
+  it('reads back what was put, per SKU, the last write of a batch winning', async () => {
+    ledger.putPosition('A', 'n1', pos(5));
+    ledger.putPosition('A', 'n1', pos(7, 1, 2));
+    ledger.putPosition('A', 'n2', pos(3));
+    ledger.putPosition('B', 'n1', pos(9));
+    await ledger.durable();
+    expect(ledger.positionsOf('A')).toEqual({ n1: pos(7, 1, 2), n2: pos(3) });
+    expect(ledger.positionsOf('B')).toEqual({ n1: pos(9) });
+    expect(ledger.positionsOf('missing')).toEqual({});
+    expect([...ledger.allPositions()]).toEqual([
+      { sku: 'A', nodeId: 'n1', position: pos(7, 1, 2) },
+      { sku: 'A', nodeId: 'n2', position: pos(3) },
+      { sku: 'B', nodeId: 'n1', position: pos(9) },
+    ]);
+  });
+
+  it('keeps SKUs whose ids share a prefix apart', async () => {
+    ledger.putPosition('A', 'n1', pos(1));
+    ledger.putPosition('AB', 'n1', pos(2));
+    ledger.putPosition('A-1', 'n1', pos(3));
+    await ledger.durable();
+    expect(ledger.positionsOf('A')).toEqual({ n1: pos(1) });
+    expect(ledger.positionsOf('AB')).toEqual({ n1: pos(2) });
+    expect([...ledger.listSkus()].sort()).toEqual(['A', 'A-1', 'AB']);
+  });
+});
+
+describe('orders', () => {
+  it('serves an order put and not yet committed (read-your-writes), and counts it live at once', async () => {
+    const held = order('o1');
+    ledger.putOrder(held, true, true);
+    // Before durable(): the record is readable and counted; the committed live index has not seen it yet.
+    expect(ledger.getOrder('o1')).toEqual(held);
+    expect(ledger.liveOrderCount()).toBe(1);
+    const durable = ledger.durable();
+    expect(ledger.getOrder('o1')).toEqual(held);
+    await durable;
+    expect(ledger.getOrder('o1')).toEqual(held);
+    expect(liveIds(ledger)).toEqual(['o1']);
+    expect(ledger.getOrder('o2')).toBeUndefined();
+  });
+
+  it('serves the newest version of an order while an update is being committed', async () => {
+    ledger.putOrder(order('o1'), true, true);
+    await ledger.durable();
+    const allocated = order('o1', 'allocated', 3);
+    ledger.putOrder(allocated, true);
+    expect(ledger.getOrder('o1')).toEqual(allocated);
+    await nextTurn(); // the batch is now committing
+    expect(ledger.getOrder('o1')).toEqual(allocated);
+    await ledger.durable();
+    expect(ledger.getOrder('o1')).toEqual(allocated);
+  });
+
+  it('keeps the live index and count in step as orders go live and final, within and across batches', async () => {
+    ledger.putOrder(order('o1'), true, true);
+    ledger.putOrder(order('o2'), true, true);
+    ledger.putOrder(order('o3'), true, true);
+    // Written again in the same batch, still live: counted once.
+    ledger.putOrder(order('o1', 'allocated'), true);
+    // Live then final in the same batch: not live.
+    ledger.putOrder(order('o3', 'dropped'), false);
+    expect(ledger.liveOrderCount()).toBe(2);
+    await ledger.durable();
+    expect(liveIds(ledger)).toEqual(['o1', 'o2']);
+    expect(ledger.liveOrderCount()).toBe(2);
+
+    // Across batches, the first not yet committed when the second is staged.
+    ledger.putOrder(order('o1', 'released'), true);
+    await nextTurn();
+    ledger.putOrder(order('o1', 'cancelled'), false);
+    ledger.putOrder(order('o2', 'expired'), false);
+    ledger.putOrder(order('o2', 'expired'), false);
+    expect(ledger.liveOrderCount()).toBe(0);
+    await ledger.durable();
+    expect(liveIds(ledger)).toEqual([]);
+    expect(ledger.liveOrderCount()).toBe(0);
+    expect(ledger.getOrder('o1')?.state).toBe('cancelled');
+
+    // An order written final from the start never counts.
+    ledger.putOrder(order('o4', 'expired'), false, true);
+    await ledger.durable();
+    expect(ledger.liveOrderCount()).toBe(0);
+  });
+});
+
+describe('expiry index', () => {
+  it('lists holds due at or before now, earliest first, up to the limit, and forgets cleared ones', async () => {
+    ledger.setExpiry('late', T0 + 3_000);
+    ledger.setExpiry('early', T0 + 1_000);
+    ledger.setExpiry('mid-b', T0 + 2_000);
+    ledger.setExpiry('mid-a', T0 + 2_000);
+    await ledger.durable();
+    expect(ledger.dueExpiries(T0 + 999, 10)).toEqual([]);
+    expect(ledger.dueExpiries(T0 + 1_000, 10)).toEqual([{ coreId: 'early', expiresAt: T0 + 1_000 }]);
+    expect(ledger.dueExpiries(T0 + 5_000, 10).map((e) => e.coreId)).toEqual(['early', 'mid-a', 'mid-b', 'late']);
+    expect(ledger.dueExpiries(T0 + 5_000, 2).map((e) => e.coreId)).toEqual(['early', 'mid-a']);
+    ledger.clearExpiry('mid-a', T0 + 2_000);
+    // The wrong deadline clears nothing.
+    ledger.clearExpiry('late', T0 + 1);
+    await ledger.durable();
+    expect(ledger.dueExpiries(T0 + 5_000, 10)).toEqual([
+      { coreId: 'early', expiresAt: T0 + 1_000 },
+      { coreId: 'mid-b', expiresAt: T0 + 2_000 },
+      { coreId: 'late', expiresAt: T0 + 3_000 },
+    ]);
+  });
+});
+
+describe('idempotency', () => {
+  it('stores records by scope and key, lists those older than a time oldest first, and removes them', async () => {
+    ledger.putIdempotency('checkout', 'k1', { fingerprint: 'f1', status: 201, body: { id: 1 }, at: T0 + 20 });
+    ledger.putIdempotency('checkout', 'k2', { fingerprint: 'f2', status: 201, body: { id: 2 }, at: T0 + 10 });
+    ledger.putIdempotency('ops', 'k1', { fingerprint: 'f3', status: 200, body: null, at: T0 + 30 });
+    await ledger.durable();
+    expect(ledger.getIdempotency('checkout', 'k1')).toEqual({ fingerprint: 'f1', status: 201, body: { id: 1 }, at: T0 + 20 });
+    expect(ledger.getIdempotency('ops', 'k1')?.fingerprint).toBe('f3');
+    expect(ledger.getIdempotency('ops', 'k2')).toBeUndefined();
+    // Strictly before: a record written at the boundary is not old yet.
+    expect(ledger.oldIdempotency(T0 + 20, 10)).toEqual([{ scope: 'checkout', key: 'k2' }]);
+    expect(ledger.oldIdempotency(T0 + 31, 10)).toEqual([{ scope: 'checkout', key: 'k2' }, { scope: 'checkout', key: 'k1' }, { scope: 'ops', key: 'k1' }]);
+    expect(ledger.oldIdempotency(T0 + 31, 1)).toEqual([{ scope: 'checkout', key: 'k2' }]);
+    ledger.removeIdempotency('checkout', 'k2');
+    ledger.removeIdempotency('checkout', 'never');
+    await ledger.durable();
+    expect(ledger.getIdempotency('checkout', 'k2')).toBeUndefined();
+    expect(ledger.oldIdempotency(T0 + 31, 10)).toEqual([{ scope: 'checkout', key: 'k1' }, { scope: 'ops', key: 'k1' }]);
+  });
+});
+
+describe('events', () => {
+  it('appends per topic, knows the last seq, reads after a seq up to a limit, and prunes the oldest', async () => {
+    for (let seq = 1; seq <= 5; seq++) ledger.appendEvent({ topic: 'sku:A', seq, type: 'inventory.changed', at: T0 + seq, data: { n: seq } });
+    ledger.appendEvent({ topic: 'sku:AB', seq: 1, type: 'inventory.changed', at: T0, data: {} });
+    ledger.appendEvent({ topic: 'sku:AB', seq: 2, type: 'inventory.changed', at: T0, data: {} });
+    ledger.appendEvent({ topic: 'sku:', seq: 9, type: 'x', at: T0, data: {} });
+    await ledger.durable();
+    expect(ledger.lastSeq('sku:A')).toBe(5);
+    expect(ledger.lastSeq('sku:AB')).toBe(2);
+    expect(ledger.lastSeq('sku:')).toBe(9);
+    expect(ledger.lastSeq('sku:none')).toBe(0);
+    expect(ledger.readEvents('sku:A', 0, 100).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(ledger.readEvents('sku:A', 3, 100)).toEqual([
+      { topic: 'sku:A', seq: 4, type: 'inventory.changed', at: T0 + 4, data: { n: 4 } },
+      { topic: 'sku:A', seq: 5, type: 'inventory.changed', at: T0 + 5, data: { n: 5 } },
+    ]);
+    expect(ledger.readEvents('sku:A', 1, 2).map((e) => e.seq)).toEqual([2, 3]);
+    expect(ledger.readEvents('sku:A', 5, 100)).toEqual([]);
+    expect(ledger.readEvents('sku:none', 0, 100)).toEqual([]);
+
+    ledger.pruneEvents('sku:A', 4);
+    await ledger.durable();
+    expect(ledger.readEvents('sku:A', 0, 100).map((e) => e.seq)).toEqual([4, 5]);
+    expect(ledger.lastSeq('sku:A')).toBe(5);
+    expect(ledger.readEvents('sku:AB', 0, 100).map((e) => e.seq)).toEqual([1, 2]);
+  });
+
+  it('handles seqs past what fits in 32 bits', async () => {
+    const big = 2 ** 40;
+    ledger.appendEvent({ topic: 't', seq: big, type: 'x', at: T0, data: 1 });
+    ledger.appendEvent({ topic: 't', seq: big + 1, type: 'x', at: T0, data: 2 });
+    await ledger.durable();
+    expect(ledger.lastSeq('t')).toBe(big + 1);
+    expect(ledger.readEvents('t', big, 10).map((e) => e.data)).toEqual([2]);
+  });
+});
+
+describe('nodes, SKUs, meta', () => {
+  it('serves nodes and SKUs as soon as they are put, lists nodes by id, and keeps meta values', async () => {
+    ledger.putNode(node('n2'));
+    ledger.putNode(node('n1'));
+    ledger.putSku({ sku: 'A', name: 'Widget', maxPerCustomer: 3, updatedAt: T0 });
+    ledger.putMeta('schema', { version: 1 });
+    expect(ledger.getNode('n1')).toEqual(node('n1'));
+    expect(ledger.listNodes().map((n) => n.nodeId)).toEqual(['n1', 'n2']);
+    expect(ledger.getSku('A')).toMatchObject({ name: 'Widget', maxPerCustomer: 3 });
+    await ledger.durable();
+    expect(ledger.getMeta<{ version: number }>('schema')).toEqual({ version: 1 });
+    expect(ledger.getMeta('missing')).toBeUndefined();
+    expect(ledger.getNode('n3')).toBeUndefined();
+    expect(ledger.getSku('B')).toBeUndefined();
+    expect([...ledger.skuRecords()]).toEqual([{ sku: 'A', name: 'Widget', maxPerCustomer: 3, updatedAt: T0 }]);
+    // An update not yet committed is what skuRecords() shows.
+    ledger.putSku({ sku: 'A', maxPerCustomer: 5, updatedAt: T0 + 1 });
+    expect([...ledger.skuRecords()]).toEqual([{ sku: 'A', maxPerCustomer: 5, updatedAt: T0 + 1 }]);
+
+    // An update not yet committed wins over the committed one, in get and in list.
+    ledger.putNode(node('n1', 'renamed'));
+    expect(ledger.getNode('n1')?.name).toBe('renamed');
+    expect(ledger.listNodes().map((n) => n.name)).toEqual(['renamed', 'n2']);
+    await ledger.durable();
+    expect(ledger.listNodes().map((n) => n.name)).toEqual(['renamed', 'n2']);
+  });
+});
+
+describe('group commit', () => {
+  it('commits every write staged in one turn with one durable(), and pendingWrites() returns to 0', async () => {
+    expect(ledger.pendingWrites()).toBe(0);
+    await ledger.durable(); // nothing staged: resolves
+    const first = ledger.durable();
+    for (let i = 0; i < 500; i++) {
+      ledger.putPosition('A', `n${i}`, pos(i, 0, 0));
+      ledger.putOrder(order(`o${i}`), true, true);
+      ledger.setExpiry(`o${i}`, T0 + i);
+    }
+    const durable = ledger.durable();
+    // One batch, one promise: every call in this turn waits for the same commit.
+    expect(ledger.durable()).toBe(durable);
+    expect(first).not.toBe(durable);
+    expect(ledger.pendingWrites()).toBe(500 * 4);
+    await durable;
+    expect(ledger.pendingWrites()).toBe(0);
+    expect(Object.keys(ledger.positionsOf('A'))).toHaveLength(500);
+    expect(liveIds(ledger)).toHaveLength(500);
+    expect(ledger.dueExpiries(T0 + 1_000, 1_000)).toHaveLength(500);
+  });
+
+  it('a batch staged while another commits resolves after it, with both on disk', async () => {
+    ledger.putPosition('A', 'n1', pos(1));
+    const one = ledger.durable();
+    await nextTurn();
+    ledger.putPosition('A', 'n1', pos(2));
+    const two = ledger.durable();
+    expect(two).not.toBe(one);
+    let oneDone = false;
+    void one.then(() => { oneDone = true; });
+    await two;
+    expect(oneDone).toBe(true);
+    expect(ledger.positionsOf('A')).toEqual({ n1: pos(2) });
+    expect(ledger.pendingWrites()).toBe(0);
+    // Nothing staged since: durable() is the last batch's, already resolved.
+    await ledger.durable();
+  });
+});
+
+describe('close and reopen', () => {
+  it('reads back everything written before durable() resolved, with every position within its invariant', async () => {
+    const positions: Array<[string, string, Position]> = [];
+    for (const sku of ['A', 'B', 'C']) {
+      for (const nodeId of ['n1', 'n2', 'n3']) {
+        const onHand = sku.charCodeAt(0) + nodeId.length;
+        positions.push([sku, nodeId, pos(onHand, 2, onHand - 3)]);
+        // And one whose safety stock is above what is on hand, with nothing reserved.
+        positions.push([sku, `${nodeId}-low`, pos(1, 3, 0)]);
+      }
+    }
+    for (const [sku, nodeId, p] of positions) ledger.putPosition(sku, nodeId, p);
+    ledger.putOrder(order('held-1'), true, true);
+    ledger.putOrder(order('ord-1', 'released', 4), true, true);
+    ledger.putOrder(order('gone-1', 'dropped'), false, true);
+    ledger.setExpiry('held-1', T0 + 900_000);
+    ledger.putNode(node('n1'));
+    ledger.putSku({ sku: 'A', updatedAt: T0 });
+    ledger.putIdempotency('checkout', 'k', { fingerprint: 'f', status: 201, body: { ok: true }, at: T0 });
+    ledger.appendEvent({ topic: 'order:ord_ord-1', seq: 1, type: 'reservation.held', at: T0, data: {} });
+    ledger.putMeta('m', 42);
+    await ledger.durable();
+    // Staged in a later turn, and durable too before the close.
+    ledger.putOrder(order('held-1', 'allocated'), true);
+    ledger.clearExpiry('held-1', T0 + 900_000);
+    await ledger.durable();
+
+    await reopen();
+    for (const [sku, nodeId, p] of positions) expect(ledger.positionsOf(sku)[nodeId]).toEqual(p);
+    // The invariant, read back: what is reserved fits in onHand - safetyStock.
+    for (const { position } of ledger.allPositions()) {
+      expect(position.reserved).toBeGreaterThanOrEqual(0);
+      expect(position.onHand).toBeGreaterThanOrEqual(0);
+      expect(position.reserved === 0 || position.reserved <= position.onHand - position.safetyStock).toBe(true);
+    }
+    expect(ledger.liveOrderCount()).toBe(2);
+    expect(liveIds(ledger)).toEqual(['held-1', 'ord-1']);
+    expect(ledger.getOrder('held-1')?.state).toBe('allocated');
+    expect(ledger.getOrder('ord-1')).toEqual(order('ord-1', 'released', 4));
+    expect(ledger.getOrder('gone-1')?.state).toBe('dropped');
+    expect(ledger.dueExpiries(T0 + 10 ** 9, 10)).toEqual([]);
+    expect(ledger.getNode('n1')).toEqual(node('n1'));
+    expect(ledger.getSku('A')).toEqual({ sku: 'A', updatedAt: T0 });
+    expect([...ledger.skuRecords()]).toEqual([{ sku: 'A', updatedAt: T0 }]);
+    expect(ledger.getIdempotency('checkout', 'k')?.body).toEqual({ ok: true });
+    expect(ledger.lastSeq('order:ord_ord-1')).toBe(1);
+    expect(ledger.getMeta('m')).toBe(42);
+    expect(ledger.pendingWrites()).toBe(0);
+  });
+
+  it('close() waits for what is staged: writes made just before it are there after reopening', async () => {
+    ledger.putPosition('A', 'n1', pos(3, 0, 1));
+    ledger.putOrder(order('o1'), true, true);
+    await reopen();
+    expect(ledger.positionsOf('A')).toEqual({ n1: pos(3, 0, 1) });
+    expect(ledger.getOrder('o1')).toEqual(order('o1'));
+    expect(ledger.liveOrderCount()).toBe(1);
+  });
+});
