@@ -17,7 +17,7 @@ import type { Ledger, StoredEvent } from './ledger.js';
 import { limits } from './limits.js';
 import { silentLogger, type Logger } from './logger.js';
 import { orderSnapshotOf, restoreOrderActor, toOrderMachineValue } from './order-snapshot.js';
-import { promiseFor, rankCandidates } from './routing/simple-router.js';
+import { CandidateRanker, promiseFor } from './routing/simple-router.js';
 import { ActorRuntime } from './runtime/actor-runtime.js';
 import { inventoryView, nodeView, orderView, reservationView, type InventoryView, type NodeView, type OrderView, type ReservationView } from './views.js';
 
@@ -107,6 +107,8 @@ export class Engine {
   private readonly nodes: NodeRuntime;
   /** Read model of the network for routing: every node, kept in step with its actor. */
   private readonly nodesById = new Map<string, NodeRecord>();
+  /** Ranks online nodes for a destination; rebuilt when a node changes. */
+  private ranker = new CandidateRanker([]);
   private readonly idempotencyInflight = new Map<string, { fingerprint: string; answer: Promise<Answer<unknown>> }>();
   private readonly dirtySkus = new Set<string>();
   /** `maxPerCustomer` of the SKUs that have one. */
@@ -171,6 +173,7 @@ export class Engine {
   /** Recovers from the ledger (repairs, expiries due while down), then starts the timers. */
   async start(): Promise<RecoveryReport> {
     for (const node of this.ledger.listNodes()) this.nodesById.set(node.nodeId, node);
+    this.ranker = new CandidateRanker(this.nodesById.values());
     for (const sku of this.ledger.skuRecords()) if (sku.maxPerCustomer !== undefined) this.purchaseLimits.set(sku.sku, sku.maxPerCustomer);
     this.countPurchases();
     const positionsRepaired = this.repairPositions();
@@ -228,6 +231,7 @@ export class Engine {
     }
     this.ledger.putNode(record);
     this.nodesById.set(nodeId, record);
+    this.ranker = new CandidateRanker(this.nodesById.values());
     const events = eventTypes.map((type) => this.events.append(`node:${nodeId}`, type, now, nodeView(record)));
     await this.commit({ body: undefined, events, done });
     return { node: nodeView(record), created: !existing };
@@ -242,6 +246,7 @@ export class Engine {
     const record = this.nodes.snapshot(nodeId)!.context;
     this.ledger.putNode(record);
     this.nodesById.set(nodeId, record);
+    this.ranker = new CandidateRanker(this.nodesById.values());
     const events = [this.events.append(`node:${nodeId}`, 'node.status', now, { nodeId, status, previous: decisions[0]?.events[0]?.previous })];
     await this.commit({ body: undefined, events, done });
     return nodeView(record);
@@ -398,7 +403,7 @@ export class Engine {
 
   /** Delivery options for a cart, from the stock as it stands. Holds nothing. */
   quote(request: Omit<ReservationRequest, 'customerId'>) {
-    const candidates = rankCandidates([...this.nodesById.values()], request);
+    const candidates = this.ranker.rank(request);
     const plan: Array<{ sku: string; qty: number; nodeId: string }> = [];
     for (const { sku, qty } of mergeLineRequests(request.lines)) {
       const positions = this.skus.peek(sku)?.context.positions ?? this.ledger.positionsOf(sku);
@@ -458,7 +463,7 @@ export class Engine {
       }
     }
     const allowSplit = request.allowSplit ?? true;
-    let candidates = rankCandidates([...this.nodesById.values()], request);
+    let candidates = this.ranker.rank(request);
     if (!allowSplit) candidates = this.singleNodeFor(lines, candidates);
     const coreId = newCoreId(now);
     const held: StockMove[] = [];

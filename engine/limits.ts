@@ -45,4 +45,27 @@ export const limits = {
   wsClientsMax: 20_000,
   wsFrameBytesMax: 16 * 1024,
   wsIdleTimeoutSeconds: 60,
+
+  /** Stream resume (`from`): events of each `sku:`/`node:`/`orders` topic kept in memory for replay. */
+  streamReplayEventsPerTopicMax: 256,
+  /** Topics with a replay buffer; past it the least recently written one is dropped (its clients get `resync`). */
+  streamReplayTopicsMax: 4_096,
+  /** Bytes of frames kept for replay across all topics; past it the least recently written topics are dropped. */
+  streamReplayBytesMax: 32 * 1024 * 1024,
+  /** Live events held for one client topic while its replay is read back. Past it: `resync` instead. */
+  streamResumePendingMax: 1_024,
+  /** The `orders` firehose sends at most this many events a second; past it, a per-second summary and a sample. */
+  firehoseEventsPerSecondMax: 50,
+  /** Events kept as a sample in one firehose summary. */
+  firehoseSampleMax: 10,
+
+  /** Viewer tokens minted by `POST /v1/tokens/viewer`: default and bounds of their life. */
+  viewerTokenTtlSecondsDefault: 12 * 3600,
+  viewerTokenTtlSecondsMin: 60,
+  viewerTokenTtlSecondsMax: 7 * 86_400,
+
+  /** Graceful shutdown: how long requests in flight may take to finish before the process stops anyway. */
+  shutdownDrainMs: 5_000,
+  /** Graceful shutdown: how long closing streams (1001) may take to reach the clients. */
+  shutdownStreamCloseMs: 1_000,
 } as const;

@@ -10,16 +10,56 @@ export interface RouteRequest {
   fulfillment?: { type: 'delivery' | 'pickup'; nodeId?: string };
 }
 
-export function rankCandidates(nodes: readonly NodeRecord[], request: RouteRequest): string[] {
-  if (request.fulfillment?.type === 'pickup' && request.fulfillment.nodeId) {
-    const store = nodes.find((n) => n.nodeId === request.fulfillment?.nodeId && n.status === 'online');
-    return store ? [store.nodeId] : [];
+const toRadians = Math.PI / 180;
+
+/**
+ * Ranks the online nodes by distance to a destination. Built once per change of the network and
+ * reused for every request: the per-request work is one distance per node and a sort of indexes.
+ */
+export class CandidateRanker {
+  private readonly ids: string[];
+  private readonly priorities: Float64Array;
+  private readonly latRadians: Float64Array;
+  private readonly lonRadians: Float64Array;
+  private readonly cosLat: Float64Array;
+  private readonly km: Float64Array;
+  private readonly order: number[];
+
+  constructor(nodes: Iterable<NodeRecord>) {
+    const online = [...nodes].filter((node) => node.status === 'online').sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
+    this.ids = online.map((node) => node.nodeId);
+    this.priorities = Float64Array.from(online, (node) => node.priority);
+    this.latRadians = Float64Array.from(online, (node) => node.location.lat * toRadians);
+    this.lonRadians = Float64Array.from(online, (node) => node.location.lon * toRadians);
+    this.cosLat = this.latRadians.map(Math.cos);
+    this.km = new Float64Array(online.length);
+    this.order = online.map((_, i) => i);
   }
-  return nodes
-    .filter((node) => node.status === 'online')
-    .map((node) => ({ node, km: distanceKm(node.location, request.destination) }))
-    .sort((a, b) => a.km - b.km || a.node.priority - b.node.priority || (a.node.nodeId < b.node.nodeId ? -1 : 1))
-    .map(({ node }) => node.nodeId);
+
+  rank(request: RouteRequest): string[] {
+    if (request.fulfillment?.type === 'pickup' && request.fulfillment.nodeId) {
+      const nodeId = request.fulfillment.nodeId;
+      return this.ids.includes(nodeId) ? [nodeId] : [];
+    }
+    const lat = request.destination.lat * toRadians;
+    const lon = request.destination.lon * toRadians;
+    const cosLat = Math.cos(lat);
+    for (let i = 0; i < this.ids.length; i++) {
+      // Haversine, as in geo.ts, with the node's side precomputed.
+      const h = Math.sin((this.latRadians[i] - lat) / 2) ** 2 + cosLat * this.cosLat[i] * Math.sin((this.lonRadians[i] - lon) / 2) ** 2;
+      this.km[i] = 2 * 6371 * Math.asin(Math.min(1, Math.sqrt(h)));
+    }
+    const { km, priorities } = this;
+    // Ids were sorted at build time, so the index breaks the last tie the same way every time.
+    this.order.sort((a, b) => km[a] - km[b] || priorities[a] - priorities[b] || a - b);
+    const ranked = new Array<string>(this.order.length);
+    for (let i = 0; i < this.order.length; i++) ranked[i] = this.ids[this.order[i]];
+    return ranked;
+  }
+}
+
+export function rankCandidates(nodes: readonly NodeRecord[], request: RouteRequest): string[] {
+  return new CandidateRanker(nodes).rank(request);
 }
 
 const dayMs = 24 * 3600 * 1000;
@@ -41,12 +81,16 @@ export function promiseFor(
   nowMs: number,
 ): DeliveryPromise {
   const shipments: Shipment[] = [];
-  for (const nodeId of new Set(nodeIds)) {
+  let latestMs = nowMs;
+  const seen = new Set<string>();
+  for (const nodeId of nodeIds) {
+    if (seen.has(nodeId)) continue;
+    seen.add(nodeId);
     const node = nodesById.get(nodeId);
     const km = node ? distanceKm(node.location, destination) : 0;
-    const days = handlingDays + transitDays(km);
-    shipments.push({ nodeId, distanceKm: Math.round(km), deliveryBy: new Date(nowMs + days * dayMs).toISOString() });
+    const atMs = nowMs + (handlingDays + transitDays(km)) * dayMs;
+    if (atMs > latestMs) latestMs = atMs;
+    shipments.push({ nodeId, distanceKm: Math.round(km), deliveryBy: new Date(atMs).toISOString() });
   }
-  const latest = shipments.reduce((max, s) => (s.deliveryBy > max ? s.deliveryBy : max), new Date(nowMs).toISOString());
-  return { deliveryBy: latest, shipments };
+  return { deliveryBy: new Date(latestMs).toISOString(), shipments };
 }
