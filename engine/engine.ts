@@ -25,11 +25,15 @@ import { inventoryView, nodeView, orderView, reservationView, type InventoryView
 // ledger, answers only once that is durable, and publishes the events after. Everything a request
 // decides happens in one synchronous step, so all its writes land in one ledger transaction.
 
+/** The bounds an engine may be given tighter than engine/limits.ts (tests of what happens at them). */
+export type EngineBounds = Pick<typeof limits, 'actorInflightMax' | 'ledgerPendingWritesMax' | 'skuActorsMax' | 'orderActorsMax' | 'actorIdleMs'>;
+
 export interface EngineOptions {
   ledger: Ledger;
   clock?: Clock;
   bus?: Bus;
   logger?: Logger;
+  bounds?: Partial<EngineBounds>;
 }
 
 export interface ReservationRequest {
@@ -126,7 +130,11 @@ export class Engine {
   private fatalError: unknown;
   private fatalListeners: Array<(error: unknown) => void> = [];
 
+  private readonly bounds: EngineBounds;
+
   constructor(options: EngineOptions) {
+    this.bounds = { ...limits, ...options.bounds };
+    const bounds = this.bounds;
     this.ledger = options.ledger;
     this.clock = options.clock ?? new SystemClock();
     this.logger = options.logger ?? silentLogger;
@@ -137,9 +145,9 @@ export class Engine {
       name: 'sku',
       logic: skuInventoryMachine,
       restore: (sku) => createActor(skuInventoryMachine, { input: { sku, positions: ledger.positionsOf(sku) } }),
-      maxActors: limits.skuActorsMax,
-      inflightMax: limits.actorInflightMax,
-      idleMs: limits.actorIdleMs,
+      maxActors: bounds.skuActorsMax,
+      inflightMax: bounds.actorInflightMax,
+      idleMs: bounds.actorIdleMs,
       isEmitted: (e): e is SkuInventoryDecision => isDecision(e),
     }, this.clock);
     this.orders = new ActorRuntime({
@@ -149,9 +157,9 @@ export class Engine {
         const snapshot = ledger.getOrder(coreId);
         return snapshot ? restoreOrderActor(snapshot) : undefined;
       },
-      maxActors: limits.orderActorsMax,
-      inflightMax: limits.actorInflightMax,
-      idleMs: limits.actorIdleMs,
+      maxActors: bounds.orderActorsMax,
+      inflightMax: bounds.actorInflightMax,
+      idleMs: bounds.actorIdleMs,
       isEmitted: (e): e is OrderDecision => isDecision(e),
     }, this.clock);
     this.nodes = new ActorRuntime({
@@ -162,8 +170,8 @@ export class Engine {
         return record ? createActor(fulfillmentNodeMachine, { input: record }) : undefined;
       },
       maxActors: 10_000,
-      inflightMax: limits.actorInflightMax,
-      idleMs: limits.actorIdleMs,
+      inflightMax: bounds.actorInflightMax,
+      idleMs: bounds.actorIdleMs,
       isEmitted: (e): e is FulfillmentNodeDecision => isDecision(e),
     }, this.clock);
   }
@@ -692,7 +700,7 @@ export class Engine {
 
   private checkLoad(): void {
     if (this.fatalError !== undefined || this.stopped) throw new EngineError('UNAVAILABLE', 'the engine is stopping', {}, 5);
-    if (this.ledger.pendingWrites() >= limits.ledgerPendingWritesMax) throw overloaded('the ledger has too many writes in flight');
+    if (this.ledger.pendingWrites() >= this.bounds.ledgerPendingWritesMax) throw overloaded('the ledger has too many writes in flight');
   }
 
   /** One `inventory.changed` per SKU per batch, however many holds touched it. */
