@@ -61,7 +61,14 @@ export interface SkuRecord {
   updatedAt: number;
 }
 
+/**
+ * A line's status. `backordered`: no node has the stock; the line waits (its nodeId is '').
+ * `rerouting`: given back by its node and not yet placed elsewhere; it never outlives the step
+ * that set it (the engine places or backorders it in the same step).
+ */
 export type LineStatus =
+  | 'backordered'
+  | 'rerouting'
   | 'held'
   | 'allocated'
   | 'released'
@@ -75,9 +82,14 @@ export type LineStatus =
 export interface OrderLine {
   sku: string;
   qty: number;
+  /** '' while backordered. */
   nodeId: string;
   status: LineStatus;
 }
+
+/** Lines whose units are reserved at their node: held or allocated and not yet shipped. */
+export const lineHoldsStock = (line: OrderLine): boolean =>
+  line.status !== 'shipped' && line.status !== 'delivered' && line.status !== 'cancelled' && line.status !== 'backordered' && line.status !== 'rerouting';
 
 export interface Destination {
   lat: number;
@@ -110,6 +122,7 @@ export interface HistoryEntry {
 
 export type ReservationStatus = 'held' | 'confirmed' | 'released' | 'expired';
 export type OrderStatus =
+  | 'backordered'
   | 'allocated'
   | 'released'
   | 'partially_shipped'

@@ -1,11 +1,11 @@
 import { createActor } from 'xstate';
 import type { Destination, HistoryEntry, NodeRecord, NodeStatus, OrderLine, OrderRecord, OrderSnapshot, StockMove } from '../actors/domain.js';
-import { reservationFits, terminalOrderStates } from '../actors/domain.js';
+import { lineHoldsStock, reservationFits, terminalOrderStates } from '../actors/domain.js';
 import { fulfillmentNodeMachine, type FulfillmentNodeDecision, type NodeDefinition } from '../actors/fulfillment-node/fulfillment-node.machine.js';
-import type { LineRequest, NodeEventType } from '../actors/order/lines.js';
-import { orderMachine, type OrderDecision, type OrderEvent } from '../actors/order/order.machine.js';
+import type { Assignment, LineRequest, NodeEventType } from '../actors/order/lines.js';
+import { orderMachine, type OrderDecision, type OrderEvent, type RerouteReason } from '../actors/order/order.machine.js';
 import { skuInventoryMachine, type SkuInventoryDecision, type SkuInventoryEvent } from '../actors/sku-inventory/sku-inventory.machine.js';
-import { allocate } from '../actors/sku-inventory/allocate.js';
+import { allocate, totalAvailable } from '../actors/sku-inventory/allocate.js';
 import { assert } from './assert.js';
 import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/memory-bus.js';
@@ -122,6 +122,8 @@ export class Engine {
    * Bounded by the live records; rebuilt from them at start.
    */
   private readonly purchased = new Map<string, number>();
+  /** Records with backordered lines, per SKU: filled oldest first when stock arrives. Rebuilt at start. */
+  private readonly backorders = new Map<string, Set<string>>();
   private dirtyFlushScheduled = false;
   /** The periodic timers, by name: each re-arms itself, so one handle per name is all there is. */
   private readonly timers = new Map<'sweep' | 'idempotency', TimerHandle>();
@@ -184,6 +186,7 @@ export class Engine {
     this.ranker = new CandidateRanker(this.nodesById.values());
     for (const sku of this.ledger.skuRecords()) if (sku.maxPerCustomer !== undefined) this.purchaseLimits.set(sku.sku, sku.maxPerCustomer);
     this.countPurchases();
+    for (const snapshot of this.ledger.liveOrders()) this.trackBackorders(undefined, snapshot);
     const positionsRepaired = this.repairPositions();
     const expiredAtStart = await this.sweepExpiries();
     for (const runtime of [this.skus, this.orders, this.nodes]) runtime.start();
@@ -255,8 +258,16 @@ export class Engine {
     this.ledger.putNode(record);
     this.nodesById.set(nodeId, record);
     this.ranker = new CandidateRanker(this.nodesById.values());
-    const events = [this.events.append(`node:${nodeId}`, 'node.status', now, { nodeId, status, previous: decisions[0]?.events[0]?.previous })];
-    await this.commit({ body: undefined, events, done });
+    this.ranker = new CandidateRanker(this.nodesById.values());
+    let decision: Decision<undefined> = { body: undefined, events: [this.events.append(`node:${nodeId}`, 'node.status', now, { nodeId, status, previous: decisions[0]?.events[0]?.previous })], done };
+    if (status === 'offline') {
+      // What the node has not shipped goes elsewhere (paused nodes keep their work, take no new).
+      for (const snapshot of [...this.ledger.liveOrders()]) {
+        if (!snapshot.record.lines.some((l) => l.nodeId === nodeId && lineHoldsStock(l))) continue;
+        decision = merge(decision, this.reroute(snapshot.record.coreId, nodeId, 'offline'), undefined);
+      }
+    }
+    await this.commit(decision);
     return nodeView(record);
   }
 
@@ -302,20 +313,118 @@ export class Engine {
     return view;
   }
 
-  private async changeStock(nodeId: string, sku: string, command: SkuInventoryEvent, reason: string): Promise<InventoryView> {
+  private async changeStock(nodeId: string, sku: string, command: SkuInventoryEvent & { type: 'stock.set' | 'stock.adjust' }, reason: string): Promise<InventoryView> {
     this.checkLoad();
     if (!this.nodesById.has(nodeId)) throw notFound('node', nodeId);
-    const decision = this.skus.send(sku, command)![0];
-    if (!decision || decision.type === 'refused') {
-      throw new EngineError('INVALID_STATE', decision?.reason ?? 'stock change refused', decision?.details ?? {});
+    let decision: Decision<undefined> = { body: undefined, events: [], done: [] };
+    let stocked = this.skus.send(sku, command)![0];
+    let moved: string[] = [];
+    if (stocked?.type === 'refused' && this.shrinkage(sku, command) > 0) {
+      // Less stock than is reserved here: the newest allocations give their units back first, so
+      // no instant shows more promised than exists; then they go elsewhere, in the same step.
+      const taken = this.giveBackNewest(sku, command);
+      decision = taken.decision;
+      moved = taken.owners;
+      stocked = this.skus.send(sku, command)![0];
+      assert(stocked?.type === 'decided', `stock of ${sku}@${nodeId} still refused after giving back ${moved.length} allocations`);
     }
-    const done = [this.skus.begin(sku)];
-    this.persistPositions(sku, decision.changedNodeIds);
+    if (!stocked || stocked.type === 'refused') {
+      throw new EngineError('INVALID_STATE', stocked?.reason ?? 'stock change refused', stocked?.details ?? {});
+    }
+    decision.done.push(this.skus.begin(sku));
+    this.persistPositions(sku, stocked.changedNodeIds);
+    for (const coreId of moved) decision = merge(decision, this.placeWaiting(coreId, 'rerouting', [nodeId]), undefined);
+    decision = merge(decision, this.fillBackorders(sku), undefined);
     const positions = this.skus.snapshot(sku)!.context.positions;
-    const events = [this.events.append(`sku:${sku}`, 'inventory.changed', this.clock.now(), { ...inventoryView(sku, positions, this.nodesById), nodeId, reason })];
+    decision.events.push(this.events.append(`sku:${sku}`, 'inventory.changed', this.clock.now(), { ...inventoryView(sku, positions, this.nodesById), nodeId, reason }));
     const view = inventoryView(sku, positions, this.nodesById);
-    await this.commit({ body: undefined, events, done });
+    await this.commit(decision);
     return view;
+  }
+
+  /** How many reserved units the count leaves without stock (0: it fits, or it is refused for another reason). */
+  private shrinkage(sku: string, command: SkuInventoryEvent & { type: 'stock.set' | 'stock.adjust' }): number {
+    const p = this.skus.snapshot(sku)!.context.positions[command.nodeId];
+    if (!p) return 0;
+    const onHand = command.type === 'stock.set' ? command.onHand : p.onHand + command.delta;
+    const safetyStock = command.type === 'stock.set' ? (command.safetyStock ?? p.safetyStock) : p.safetyStock;
+    if (onHand < 0 || safetyStock < 0) return 0;
+    return Math.max(0, p.reserved - Math.max(0, onHand - safetyStock));
+  }
+
+  /**
+   * Gives back the newest allocations of `sku` at the command's node until the new count leaves
+   * nothing reserved without stock. Returns the records that gave units back (now rerouting).
+   */
+  private giveBackNewest(sku: string, command: SkuInventoryEvent & { type: 'stock.set' | 'stock.adjust' }): { decision: Decision<undefined>; owners: string[] } {
+    const { nodeId } = command;
+    const atNode = (snapshot: OrderSnapshot) => snapshot.record.lines.filter((l) => l.sku === sku && l.nodeId === nodeId && lineHoldsStock(l)).reduce((sum, l) => sum + l.qty, 0);
+    const holders = [...this.ledger.liveOrders()]
+      .map((stored) => this.orderSnapshot(stored.record.coreId) ?? stored)
+      .filter((snapshot) => atNode(snapshot) > 0)
+      .sort((a, b) => b.record.createdAt - a.record.createdAt || (a.record.coreId < b.record.coreId ? 1 : -1));
+    let decision: Decision<undefined> = { body: undefined, events: [], done: [] };
+    const owners: string[] = [];
+    for (const holder of holders) {
+      const deficit = this.shrinkage(sku, command);
+      if (deficit === 0) break;
+      const qty = Math.min(deficit, atNode(holder));
+      decision = merge(decision, this.orderStep(holder.record.coreId, { type: 'reroute.release', at: this.clock.now(), nodeId, reason: 'shrinkage', lines: [{ sku, qty }] }), undefined);
+      owners.push(holder.record.coreId);
+    }
+    return { decision, owners };
+  }
+
+  /**
+   * Moves a record's unshipped lines at `nodeId` (all of them, or the requested quantities) to the
+   * next best nodes with stock; what no node has waits as a backorder. One synchronous step.
+   */
+  private reroute(coreId: string, nodeId: string, reason: RerouteReason, lines?: LineRequest[]): Decision<OrderView> {
+    const given = this.orderStep(coreId, { type: 'reroute.release', at: this.clock.now(), nodeId, reason, ...(lines ? { lines } : {}) });
+    const placed = this.placeWaiting(coreId, 'rerouting', [nodeId]);
+    return merge(given, placed, placed?.body ?? given.body);
+  }
+
+  /** Places a record's waiting lines (rerouting or backordered) at the best nodes that have the stock. */
+  private placeWaiting(coreId: string, from: 'rerouting' | 'backordered', exclude: readonly string[]): Decision<OrderView> | undefined {
+    const snapshot = this.orderSnapshot(coreId)!;
+    const waiting = mergeLineRequests(snapshot.record.lines.filter((l) => l.status === from).map(({ sku, qty }) => ({ sku, qty })));
+    if (waiting.length === 0) return undefined;
+    const candidates = this.ranker.rank({ destination: snapshot.record.destination }).filter((id) => !exclude.includes(id));
+    const done: Array<() => void> = [];
+    const assignments: Assignment[] = [];
+    for (const { sku, qty } of waiting) assignments.push(...this.takeStock(coreId, sku, qty, candidates, done));
+    // Backorders with still nothing to place stay as they are: no step, no event.
+    if (from === 'backordered' && assignments.length === 0) return undefined;
+    const placed = this.orderStep(coreId, { type: 'reroute.assign', at: this.clock.now(), from, assignments });
+    return { ...placed, done: [...placed.done, ...done] };
+  }
+
+  /** Takes up to `qty` of `sku` from the candidates, nearest first; stages the positions. */
+  private takeStock(ownerId: string, sku: string, qty: number, candidates: readonly string[], done: Array<() => void>): Assignment[] {
+    const take = Math.min(qty, totalAvailable(this.skus.snapshot(sku)!.context.positions, candidates));
+    if (take <= 0) return [];
+    const decision = this.skus.send(sku, { type: 'hold', ownerId, qty: take, candidates, allowSplit: true })![0];
+    assert(decision?.type === 'decided' && decision.outcome === 'held', `taking ${take} ${sku} that was available failed`);
+    done.push(this.skus.begin(sku));
+    this.persistPositions(sku, decision.changedNodeIds);
+    return decision.allocations.map((a) => ({ sku, qty: a.qty, nodeId: a.nodeId }));
+  }
+
+  /** Stock arrived: backordered lines of `sku` are placed, oldest record first, while it lasts. */
+  private fillBackorders(sku: string): Decision<undefined> | undefined {
+    const waiting = this.backorders.get(sku);
+    if (!waiting || waiting.size === 0) return undefined;
+    const records = [...waiting].map((coreId) => this.orderSnapshot(coreId)).filter((s): s is OrderSnapshot => s !== undefined)
+      .sort((a, b) => a.record.createdAt - b.record.createdAt || (a.record.coreId < b.record.coreId ? -1 : 1));
+    let decision: Decision<undefined> | undefined;
+    for (const record of records) {
+      const online = this.ranker.rank({ destination: record.record.destination });
+      if (totalAvailable(this.skus.snapshot(sku)!.context.positions, online) === 0) break;
+      const placed = this.placeWaiting(record.record.coreId, 'backordered', []);
+      if (placed) decision = merge(decision ?? { body: undefined, events: [], done: [] }, placed, undefined);
+    }
+    return decision;
   }
 
   // ---- checkout --------------------------------------------------------------------------------
@@ -395,7 +504,10 @@ export class Engine {
       throw invalidState(`order ${request.orderId} has no lines at node ${nodeId}`, { nodeId });
     }
     if (request.type === 'rejected') {
-      throw invalidState('rejections are not rerouted yet: the node must fulfil or the order be cancelled', { type: 'rejected' });
+      // The node gives the lines back: they go to the next best node with stock, or wait as backorders.
+      const decision = this.reroute(coreId, nodeId, 'rejected', request.lines);
+      await this.commit(decision);
+      return decision.body;
     }
     const decision = this.orderStep(coreId, {
       type: 'node.event',
@@ -534,7 +646,9 @@ export class Engine {
       ...(request.payment ? { payment: request.payment } : {}),
       ...(request.externalId ? { externalId: request.externalId } : {}),
     });
-    // Released to its nodes at once: each node gets its fulfillment instruction.
+    // Released to its nodes at once: each node gets its fulfillment instruction. (A cart whose
+    // every line is backordered has nothing to release yet.)
+    if (!this.orderSnapshot(coreId)!.record.lines.some((l) => l.status === 'allocated')) return confirmed;
     const dispatched = this.orderStep(coreId, { type: 'dispatch', at: now });
     return {
       body: dispatched.body,
@@ -559,6 +673,7 @@ export class Engine {
     }
     const snapshot = this.orderSnapshot(coreId)!;
     this.trackPurchases(before, snapshot);
+    this.trackBackorders(before, snapshot);
     const done = [this.orders.begin(coreId)];
     const touched = new Map<string, Set<string>>();
     const note = (move: StockMove) => {
@@ -586,16 +701,19 @@ export class Engine {
     const body = orderView(snapshot);
     const events = decision.history.map((entry) => orderEvent(snapshot, entry));
     const instructions: Array<{ nodeId: string; message: unknown }> = [];
-    if (event.type === 'dispatch' || event.type === 'cancel') {
-      for (const nodeId of new Set(snapshot.record.lines.map((l) => l.nodeId))) {
-        const lines = decision.history[0]?.type === 'order.released'
-          ? snapshot.record.lines.filter((l) => l.nodeId === nodeId && l.status === 'released')
-          : (decision.release.filter((m) => m.nodeId === nodeId));
-        if (lines.length === 0) continue;
-        const type = event.type === 'dispatch' ? 'order.released' : 'order.cancelled';
-        const message = { type, orderId: orderIdOf(coreId), nodeId, lines: lines.map(({ sku, qty }) => ({ sku, qty })), destination: snapshot.record.destination, promise: snapshot.record.promise };
-        instructions.push({ nodeId, message });
-        events.push(this.events.append(`node:${nodeId}`, type, event.at, message));
+    // What the nodes' systems must hear: new work (released) and work taken back (cancelled).
+    if (!heldBefore(before)) {
+      const toNodes: Array<['order.released' | 'order.cancelled', StockMove[]]> = [];
+      if (event.type === 'dispatch') toNodes.push(['order.released', snapshot.record.lines.filter((l) => l.status === 'released')]);
+      if (event.type === 'reroute.assign') toNodes.push(['order.released', event.assignments.map((a) => ({ ...a }))]);
+      if (event.type === 'cancel' || (event.type === 'reroute.release' && event.reason !== 'rejected')) toNodes.push(['order.cancelled', decision.release]);
+      for (const [type, moves] of toNodes) {
+        for (const nodeId of new Set(moves.map((m) => m.nodeId))) {
+          const lines = moves.filter((m) => m.nodeId === nodeId).map(({ sku, qty }) => ({ sku, qty }));
+          const message = { type, orderId: orderIdOf(coreId), nodeId, lines, destination: snapshot.record.destination, promise: snapshot.record.promise };
+          instructions.push({ nodeId, message });
+          events.push(this.events.append(`node:${nodeId}`, type, event.at, message));
+        }
       }
     }
     return { body, events, done, instructions, ...(live ? {} : { passivate: [coreId] }) };
@@ -794,6 +912,26 @@ export class Engine {
     return units;
   }
 
+  /** Keeps the backorder index in step with a record's change. */
+  private trackBackorders(before: OrderSnapshot | undefined, after: OrderSnapshot): void {
+    const skusOf = (snapshot: OrderSnapshot | undefined) => new Set(snapshot && !terminalOrderStates.has(snapshot.state) ? snapshot.record.lines.filter((l) => l.status === 'backordered').map((l) => l.sku) : []);
+    const was = skusOf(before);
+    const now = skusOf(after);
+    const coreId = after.record.coreId;
+    for (const sku of now) {
+      if (was.has(sku)) continue;
+      let set = this.backorders.get(sku);
+      if (!set) this.backorders.set(sku, (set = new Set()));
+      set.add(coreId);
+    }
+    for (const sku of was) {
+      if (now.has(sku)) continue;
+      const set = this.backorders.get(sku);
+      set?.delete(coreId);
+      if (set?.size === 0) this.backorders.delete(sku);
+    }
+  }
+
   /** Keeps the per-customer counts of limited SKUs in step with a record's change. */
   private trackPurchases(before: OrderSnapshot | undefined, after: OrderSnapshot): void {
     if (this.purchaseLimits.size === 0) return;
@@ -816,7 +954,7 @@ export class Engine {
     const expected = new Map<string, number>();
     for (const snapshot of this.ledger.liveOrders()) {
       for (const line of snapshot.record.lines) {
-        if (!holdsStock(line)) continue;
+        if (!lineHoldsStock(line)) continue;
         const key = `${line.sku}\u0000${line.nodeId}`;
         expected.set(key, (expected.get(key) ?? 0) + line.qty);
       }
@@ -850,7 +988,19 @@ export class Engine {
   }
 }
 
-const holdsStock = (line: OrderLine): boolean => line.status !== 'shipped' && line.status !== 'delivered' && line.status !== 'cancelled';
+const heldBefore = (snapshot: OrderSnapshot | undefined): boolean => snapshot === undefined || snapshot.state === 'held';
+
+/** Two decisions of one step as one: the body of `body`, everything else of both. */
+function merge<A, B, T>(a: Decision<A>, b: Decision<B> | undefined, body: T): Decision<T> {
+  if (!b) return { ...a, body };
+  return {
+    body,
+    events: [...a.events, ...b.events],
+    done: [...a.done, ...b.done],
+    passivate: [...(a.passivate ?? []), ...(b.passivate ?? [])],
+    instructions: [...(a.instructions ?? []), ...(b.instructions ?? [])],
+  };
+}
 
 const isOrder = (snapshot: OrderSnapshot): boolean => snapshot.state !== 'held' && snapshot.state !== 'expired' && snapshot.state !== 'dropped';
 

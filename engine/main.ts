@@ -1,11 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Auth } from '../gateway/auth.js';
+import { parseAllowedOrigins } from '../gateway/origins.js';
 import { startGateway } from '../gateway/server.js';
 import { uwsIsNative } from '../gateway/uws.js';
 import { LmdbLedger } from '../storage/lmdb-ledger.js';
 import { configFromEnv } from './config.js';
 import { Engine } from './engine.js';
+import { limits } from './limits.js';
 import { createLogger } from './logger.js';
 import { seedDemo } from './seed/seed.js';
 
@@ -13,6 +15,7 @@ import { seedDemo } from './seed/seed.js';
 
 async function main(): Promise<void> {
   const config = configFromEnv();
+  const allowedOrigins = parseAllowedOrigins(process.env.OO_ALLOWED_ORIGINS);
   const logger = createLogger(config.logLevel);
   if (!uwsIsNative()) {
     logger.warn('uWebSockets.js native binary did not load: running on its slow JavaScript fallback; see the README');
@@ -32,17 +35,20 @@ async function main(): Promise<void> {
     await ledger.durable();
   }
   const auth = Auth.open(dataDir);
-  const gateway = await startGateway({ engine, auth, logger, host: config.host, port: config.port });
+  const gateway = await startGateway({ engine, auth, logger, host: config.host, port: config.port, ...(allowedOrigins ? { allowedOrigins } : {}) });
   logger.info({ host: config.host, port: gateway.port, dataDir }, 'listening');
 
   let stopping = false;
+  // Graceful: stop accepting, let what is in flight finish (bounded), close the streams with 1001,
+  // then flush the ledger. Every request answered 2xx before the exit is on disk.
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    gateway.close();
+    logger.info({ signal, inflight: gateway.inflight() }, 'shutting down');
+    const abandoned = await gateway.shutdown(limits.shutdownDrainMs);
     await engine.stop();
     await ledger.close();
+    logger.info({ abandoned }, 'stopped');
     process.exit(0);
   };
   engine.onFatal(() => {

@@ -51,7 +51,8 @@ export function reservationStatusOf(snapshot: OrderSnapshot): ReservationStatus 
   }
 }
 
-const allocationsOf = (lines: readonly OrderLine[]) => lines.map(({ sku, qty, nodeId }) => ({ sku, qty, nodeId }));
+/** A backordered line has no node yet: shown as `nodeId: null`. */
+const allocationsOf = (lines: readonly OrderLine[]) => lines.map(({ sku, qty, nodeId }) => ({ sku, qty, nodeId: nodeId || null }));
 
 export function reservationView(snapshot: OrderSnapshot) {
   const { record } = snapshot;
@@ -80,7 +81,7 @@ export function orderView(snapshot: OrderSnapshot) {
     customerId: record.customerId,
     channel: record.channel,
     destination: record.destination,
-    lines: record.lines.map(({ sku, qty, nodeId, status }) => ({ sku, qty, nodeId, status })),
+    lines: record.lines.map(({ sku, qty, nodeId, status }) => ({ sku, qty, nodeId: nodeId || null, status })),
     promise: record.promise,
     history: record.history,
     createdAt: new Date(record.createdAt).toISOString(),

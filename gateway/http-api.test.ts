@@ -133,9 +133,7 @@ describe('nodes', () => {
     expect(answer.body.error.code).toBe('NOT_FOUND');
   });
 
-  // BUG: setNodeStatus only records the status; nothing reroutes the lines the node has not
-  // shipped, although the contract says `offline`: what it has not shipped is rerouted.
-  it.fails('taking a node offline reroutes what it has not shipped to another node with stock', async () => {
+  it('taking a node offline reroutes what it has not shipped to another node with stock', async () => {
     const sku = uid('SKU');
     const near = uid('wh');
     const far = uid('wh');
@@ -248,10 +246,7 @@ describe('inventory', () => {
     expect(await inventory(sku)).toEqual(before);
   });
 
-  // BUG: the SKU actor refuses (409 INVALID_STATE) a count or adjustment below what is reserved.
-  // The contract says such a count "moves the newest allocations to other nodes (or backorders
-  // them) in the same step, so promise 1 below still holds" — it is accepted, never refused.
-  it.fails('a count below what is reserved moves the newest allocation to another node with stock', async () => {
+  it('a count below what is reserved moves the newest allocation to another node with stock', async () => {
     const sku = uid('SKU');
     const near = uid('wh');
     const far = uid('wh');
@@ -570,9 +565,7 @@ describe('fulfillment events', () => {
     expect(answer.body.error.code).toBe('INVALID_STATE');
   });
 
-  // BUG: engine.nodeEvent answers every `rejected` with 409 INVALID_STATE ("rejections are not
-  // rerouted yet"); the contract says `rejected` reroutes those lines to other nodes with stock.
-  it.fails('rejected reroutes the lines to another node with stock', async () => {
+  it('rejected reroutes the lines to another node with stock', async () => {
     const sku = uid('SKU');
     const near = uid('wh');
     const far = uid('wh');

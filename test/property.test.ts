@@ -48,7 +48,9 @@ type Op =
   | ({ op: 'cancel'; partial: LineReq[] | null } & Target)
   | { op: 'setStock'; node: number; sku: number; onHand: number; safetyStock: number | null }
   | { op: 'adjust'; node: number; sku: number; delta: number }
-  | { op: 'restart'; downSeconds: number };
+  | { op: 'restart'; downSeconds: number }
+  | ({ op: 'reject'; node: number; partial: { sku: number; qty: number } | null } & Target)
+  | { op: 'nodeStatus'; node: number; status: 'online' | 'offline' };
 
 // Mostly aim at a fitting target; one time in six at any id (or one that does not exist).
 const targetArb: fc.Arbitrary<Target> = fc.record({ pick: fc.nat(1_000), stray: fc.integer({ min: 0, max: 5 }).map((n) => n === 0) });
@@ -65,6 +67,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: withTarget(fc.record({ op: fc.constant('cancel' as const), partial: fc.option(fc.array(lineArb, { minLength: 1, maxLength: 2 }), { freq: 2 }) })) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('setStock' as const), node: fc.integer({ min: 0, max: 2 }), sku: fc.integer({ min: 0, max: 2 }), onHand: fc.integer({ min: 0, max: 12 }), safetyStock: fc.option(fc.integer({ min: 0, max: 2 })) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('adjust' as const), node: fc.integer({ min: 0, max: 2 }), sku: fc.integer({ min: 0, max: 2 }), delta: fc.integer({ min: -6, max: 6 }) }) },
+  { weight: 2, arbitrary: withTarget(fc.record({ op: fc.constant('reject' as const), node: fc.nat(10), partial: fc.option(lineArb, { freq: 2 }) })) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('nodeStatus' as const), node: fc.integer({ min: 0, max: 2 }), status: fc.constantFrom('online' as const, 'offline' as const) }) },
   // Down for a while half the time: holds due meanwhile must be expired by the restart.
   { weight: 1, arbitrary: fc.record({ op: fc.constant('restart' as const), downSeconds: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 700 })) }) },
 );
@@ -74,9 +78,10 @@ const stockArb = fc.array(fc.record({ safetyStock: fc.integer({ min: 0, max: 2 }
 
 // ---- the model ----------------------------------------------------------------------------------
 
-type UnitStatus = 'held' | 'open' | 'shipped' | 'delivered' | 'cancelled';
+/** `backordered`: units no node has; kept under the node '' and reserved nowhere. */
+type UnitStatus = 'held' | 'open' | 'backordered' | 'shipped' | 'delivered' | 'cancelled';
 type Counts = Record<UnitStatus, number>;
-const zero = (): Counts => ({ held: 0, open: 0, shipped: 0, delivered: 0, cancelled: 0 });
+const zero = (): Counts => ({ held: 0, open: 0, backordered: 0, shipped: 0, delivered: 0, cancelled: 0 });
 type ReservationPhase = 'held' | 'confirmed' | 'released' | 'expired';
 
 interface ModelOrder {
@@ -99,6 +104,7 @@ const split = (k: string): [string, string] => k.split('|') as [string, string];
 
 class Model {
   positions = new Map<string, { onHand: number; safetyStock: number }>();
+  offline = new Set<string>();
   orders: ModelOrder[] = [];
 
   reserved(sku: string, nodeId: string): number {
@@ -120,15 +126,18 @@ class Model {
     let live = 0;
     let shipped = 0;
     let delivered = 0;
+    let backordered = 0;
     for (const c of order.units.values()) {
-      live += c.open + c.shipped + c.delivered;
+      live += c.open + c.backordered + c.shipped + c.delivered;
       shipped += c.shipped;
       delivered += c.delivered;
+      backordered += c.backordered;
     }
     if (live === 0) return 'cancelled';
     if (delivered === live) return 'delivered';
     if (shipped + delivered === live) return 'shipped';
     if (shipped + delivered > 0) return 'partially_shipped';
+    if (backordered > 0) return 'backordered';
     return 'released';
   }
 
@@ -137,18 +146,20 @@ class Model {
     for (const order of this.orders) {
       if (order.phase !== 'held' || order.expiresAt > nowMs) continue;
       order.phase = 'expired';
-      for (const c of order.units.values()) { c.cancelled += c.held; c.held = 0; }
+      for (const c of order.units.values()) { c.cancelled += c.held + c.backordered; c.held = 0; c.backordered = 0; }
     }
   }
 }
 
 /** An order's (or hold's) lines as unit counts, from what the engine shows. */
-function countsOf(lines: ReadonlyArray<{ sku: string; nodeId: string; qty: number; status?: string }>, defaultStatus: UnitStatus): Map<string, Counts> {
+function countsOf(lines: ReadonlyArray<{ sku: string; nodeId: string | null; qty: number; status?: string }>, defaultStatus: UnitStatus): Map<string, Counts> {
   const units = new Map<string, Counts>();
   for (const line of lines) {
-    const k = key(line.sku, line.nodeId);
+    const k = key(line.sku, line.nodeId ?? '');
     const c = units.get(k) ?? zero();
-    const status: UnitStatus = line.status === undefined ? defaultStatus
+    // A line without a node is a backorder (a hold's allocations do not carry a status).
+    const status: UnitStatus = line.nodeId === null && line.status !== 'cancelled' && defaultStatus !== 'cancelled' ? 'backordered'
+      : line.status === undefined ? defaultStatus
       : line.status === 'held' ? 'held'
       : line.status === 'shipped' ? 'shipped'
       : line.status === 'delivered' ? 'delivered'
@@ -250,6 +261,34 @@ async function runScenario(stock: Array<{ safetyStock: number; onHand: number }>
     }
   };
 
+  /**
+   * After a stock change the engine may move units between nodes (shrinkage) or place backorders
+   * (arrivals): where they go is its choice. Check it is a fair one — per order and SKU nothing is
+   * created or lost and what has shipped or ended stays — then take the placement as the model's.
+   */
+  const resync = async (): Promise<void> => {
+    for (const order of model.orders) {
+      if (order.phase === 'expired' || order.phase === 'released') continue;
+      const now = order.phase === 'held'
+        ? countsOf((await engine().getReservation(`rsv_${order.coreId}`)).allocations, 'held')
+        : countsOf((await engine().getOrder(`ord_${order.coreId}`)).lines, 'open');
+      const bySku = (units: Map<string, Counts>) => {
+        const totals = new Map<string, Counts>();
+        for (const [k, c] of units) {
+          const t = totals.get(split(k)[0]) ?? zero();
+          t.held += c.held + c.open + c.backordered;
+          t.shipped += c.shipped;
+          t.delivered += c.delivered;
+          t.cancelled += c.cancelled;
+          totals.set(split(k)[0], t);
+        }
+        return normalized(totals);
+      };
+      expect({ coreId: order.coreId, units: bySku(now) }).toEqual({ coreId: order.coreId, units: bySku(order.units) });
+      order.units = now;
+    }
+  };
+
   /** Whether the current step was refused (as predicted). */
   let refused = false;
   let currentOp = '';
@@ -275,8 +314,9 @@ async function runScenario(stock: Array<{ safetyStock: number; onHand: number }>
         const lines = op.lines.map(({ sku, qty }) => ({ sku: skus[sku], qty }));
         const merged = new Map<string, number>();
         for (const { sku, qty } of lines) merged.set(sku, (merged.get(sku) ?? 0) + qty);
-        const fitsSplit = [...merged].every(([sku, qty]) => nodeIds.reduce((sum, n) => sum + model.available(sku, n), 0) >= qty);
-        const singleNodes = nodeIds.filter((n) => [...merged].every(([sku, qty]) => model.available(sku, n) >= qty));
+        const online = nodeIds.filter((n) => !model.offline.has(n));
+        const fitsSplit = [...merged].every(([sku, qty]) => online.reduce((sum, n) => sum + model.available(sku, n), 0) >= qty);
+        const singleNodes = online.filter((n) => [...merged].every(([sku, qty]) => model.available(sku, n) >= qty));
         const ok = op.allowSplit ? fitsSplit : singleNodes.length > 0;
         const request: ReservationRequest = { customerId: `cust-${op.customer}`, destination: destinations[op.destination], lines, ttlSeconds: op.ttlSeconds, allowSplit: op.allowSplit };
         const answer = await attempt(ok ? 'ok' : 'INSUFFICIENT_STOCK', () => engine().createReservation(request));
@@ -300,8 +340,9 @@ async function runScenario(stock: Array<{ safetyStock: number; onHand: number }>
         if (!op.allowSplit) expect(new Set(body.allocations.map((a) => a.nodeId)).size).toBe(1);
         // A line that one node could serve whole is not split.
         for (const [sku, qty] of merged) {
-          if (nodeIds.some((n) => model.available(sku, n) >= qty)) expect(body.allocations.filter((a) => a.sku === sku)).toHaveLength(1);
+          if (online.some((n) => model.available(sku, n) >= qty)) expect(body.allocations.filter((a) => a.sku === sku)).toHaveLength(1);
         }
+        for (const a of body.allocations) expect(model.offline.has(a.nodeId ?? '')).toBe(false);
         model.orders.push({ coreId: body.reservationId.slice(4), expiresAt: clock.now() + op.ttlSeconds * 1000, phase: 'held', units });
         return;
       }
@@ -316,9 +357,9 @@ async function runScenario(stock: Array<{ safetyStock: number; onHand: number }>
         if (!answer) return;
         const view: OrderView = answer.body;
         expect(view.orderId).toBe(`ord_${order.coreId}`);
-        expect(view.status).toBe('released');
         order.phase = 'confirmed';
         for (const c of order.units.values()) { c.open += c.held; c.held = 0; }
+        expect(view.status).toBe(Model.orderStatus(order));
         return;
       }
       case 'release': {
@@ -331,7 +372,7 @@ async function runScenario(stock: Array<{ safetyStock: number; onHand: number }>
         if (!answer) return;
         if (order.phase === 'held') {
           order.phase = 'released';
-          for (const c of order.units.values()) { c.cancelled += c.held; c.held = 0; }
+          for (const c of order.units.values()) { c.cancelled += c.held + c.backordered; c.held = 0; c.backordered = 0; }
         }
         // Releasing an ended hold again answers with how it ended.
         expect(answer.status).toBe(order.phase);
@@ -350,7 +391,7 @@ async function runScenario(stock: Array<{ safetyStock: number; onHand: number }>
         const order = choose(op, (o) => o.phase === 'confirmed' && Model.orderStatus(o) !== 'cancelled' && Model.orderStatus(o) !== 'delivered');
         const from: UnitStatus = op.op === 'ship' ? 'open' : 'shipped';
         const to: UnitStatus = op.op === 'ship' ? 'shipped' : 'delivered';
-        const orderNodes = order ? [...new Set([...order.units.keys()].map((k) => split(k)[1]))] : [];
+        const orderNodes = order ? [...new Set([...order.units.keys()].map((k) => split(k)[1]))].filter((n) => n !== '') : [];
         const nodeId = op.stray || orderNodes.length === 0 ? nodeIds[op.node % 3] : orderNodes[op.node % orderNodes.length];
         const orderId = `ord_${order?.coreId ?? bogusId}`;
         const atNode = order ? [...order.units].filter(([k]) => split(k)[1] === nodeId) : [];
@@ -388,7 +429,7 @@ async function runScenario(stock: Array<{ safetyStock: number; onHand: number }>
         if (!order || order.phase !== 'confirmed') expected = 'NOT_FOUND';
         else {
           const open = new Map<string, number>();
-          for (const [k, c] of order.units) open.set(split(k)[0], (open.get(split(k)[0]) ?? 0) + c.open);
+          for (const [k, c] of order.units) open.set(split(k)[0], (open.get(split(k)[0]) ?? 0) + c.open + c.backordered);
           if (!requests) expected = [...open.values()].some((n) => n > 0) ? 'ok' : 'INVALID_STATE';
           else {
             const asked = new Map<string, number>();
@@ -400,7 +441,7 @@ async function runScenario(stock: Array<{ safetyStock: number; onHand: number }>
         if (!answer) return;
         const after = countsOf(answer.lines, 'open');
         if (!requests) {
-          for (const c of order!.units.values()) { c.cancelled += c.open; c.open = 0; }
+          for (const c of order!.units.values()) { c.cancelled += c.open + c.backordered; c.open = 0; c.backordered = 0; }
         } else {
           // Which node's units a partial cancel takes is the engine's choice; check it is a fair one:
           // per SKU exactly what was asked moves from open to cancelled, nothing else changes.
@@ -410,7 +451,7 @@ async function runScenario(stock: Array<{ safetyStock: number; onHand: number }>
           for (const k of new Set([...order!.units.keys(), ...after.keys()])) {
             const before = order!.units.get(k) ?? zero();
             const now = after.get(k) ?? zero();
-            const moved = before.open - now.open;
+            const moved = before.open + before.backordered - now.open - now.backordered;
             expect(moved).toBeGreaterThanOrEqual(0);
             expect({ k, cancelled: now.cancelled - before.cancelled, shipped: now.shipped, delivered: now.delivered, held: now.held })
               .toEqual({ k, cancelled: moved, shipped: before.shipped, delivered: before.delivered, held: before.held });
@@ -427,9 +468,9 @@ async function runScenario(stock: Array<{ safetyStock: number; onHand: number }>
         const nodeId = nodeIds[op.node];
         const p = model.positions.get(key(sku, nodeId))!;
         const safetyStock = op.safetyStock ?? p.safetyStock;
-        const ok = fits(op.onHand, safetyStock, model.reserved(sku, nodeId));
-        const answer = await attempt(ok ? 'ok' : 'INVALID_STATE', () => engine().setStock(nodeId, sku, { onHand: op.onHand, ...(op.safetyStock !== null ? { safetyStock: op.safetyStock } : {}) }));
-        if (answer) { p.onHand = op.onHand; p.safetyStock = safetyStock; }
+        // A count below what is reserved is taken: the newest allocations move elsewhere or wait.
+        const answer = await attempt(op.onHand >= 0 ? 'ok' : 'INVALID_STATE', () => engine().setStock(nodeId, sku, { onHand: op.onHand, ...(op.safetyStock !== null ? { safetyStock: op.safetyStock } : {}) }));
+        if (answer) { p.onHand = op.onHand; p.safetyStock = safetyStock; await resync(); }
         return;
       }
       case 'adjust': {
@@ -437,9 +478,46 @@ async function runScenario(stock: Array<{ safetyStock: number; onHand: number }>
         const nodeId = nodeIds[op.node];
         const p = model.positions.get(key(sku, nodeId))!;
         const onHand = p.onHand + op.delta;
-        const ok = fits(onHand, p.safetyStock, model.reserved(sku, nodeId));
-        const answer = await attempt(ok ? 'ok' : 'INVALID_STATE', () => engine().adjustStock(nodeId, sku, { delta: op.delta, reason: op.delta >= 0 ? 'received' : 'damaged' }));
-        if (answer) p.onHand = onHand;
+        const answer = await attempt(onHand >= 0 ? 'ok' : 'INVALID_STATE', () => engine().adjustStock(nodeId, sku, { delta: op.delta, reason: op.delta >= 0 ? 'received' : 'damaged' }));
+        if (answer) { p.onHand = onHand; await resync(); }
+        return;
+      }
+      case 'reject': {
+        // The node gives lines back: they move to other nodes (never back to it) or wait as backorders.
+        const order = choose(op, (o) => o.phase === 'confirmed' && [...o.units.values()].some((c) => c.open > 0));
+        const orderNodes = order ? [...new Set([...order.units.keys()].map((k) => split(k)[1]))].filter((n) => n !== '') : [];
+        const nodeId = op.stray || orderNodes.length === 0 ? nodeIds[op.node % 3] : orderNodes[op.node % orderNodes.length];
+        const atNode = order ? [...order.units].filter(([k]) => split(k)[1] === nodeId) : [];
+        const skusHere = atNode.map(([k]) => split(k)[0]);
+        const partialSku = op.partial && (op.stray || skusHere.length === 0 ? skus[op.partial.sku] : skusHere[op.partial.sku % skusHere.length]);
+        const lines = op.partial && partialSku ? [{ sku: partialSku, qty: op.partial.qty }] : undefined;
+        const openAt = (sku?: string) => atNode.filter(([k]) => sku === undefined || split(k)[0] === sku).reduce((sum, [, c]) => sum + c.open, 0);
+        let expected: ErrorCode | 'ok';
+        if (!order || order.phase !== 'confirmed') expected = 'NOT_FOUND';
+        else if (!orderNodes.includes(nodeId)) expected = 'INVALID_STATE';
+        else if (lines) expected = openAt(lines[0].sku) >= lines[0].qty ? 'ok' : 'INVALID_STATE';
+        else expected = openAt() > 0 ? 'ok' : 'INVALID_STATE';
+        const before = lines ? openAt(lines[0].sku) : openAt();
+        const answer = await attempt(expected, () => engine().nodeEvent(nodeId, { orderId: `ord_${order?.coreId ?? bogusId}`, type: 'rejected', ...(lines ? { lines } : {}) }));
+        if (!answer) return;
+        await resync();
+        const after = [...order!.units].filter(([k]) => split(k)[1] === nodeId && (!lines || split(k)[0] === lines[0].sku)).reduce((sum, [, c]) => sum + c.open, 0);
+        expect(after).toBe(lines ? before - lines[0].qty : 0);
+        expect(answer.status).toBe(Model.orderStatus(order!));
+        return;
+      }
+      case 'nodeStatus': {
+        const nodeId = nodeIds[op.node];
+        await attempt('ok', () => engine().setNodeStatus(nodeId, op.status));
+        if (op.status === 'offline') model.offline.add(nodeId);
+        else model.offline.delete(nodeId);
+        await resync();
+        // Nothing unshipped stays at an offline node.
+        if (op.status === 'offline') {
+          for (const order of model.orders) {
+            for (const [k, c] of order.units) if (split(k)[1] === nodeId && order.phase !== 'expired' && order.phase !== 'released') expect(c.held + c.open).toBe(0);
+          }
+        }
         return;
       }
       case 'restart': {

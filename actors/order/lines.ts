@@ -11,6 +11,8 @@ export interface LineRequest {
 }
 
 const progress: Record<LineStatus, number> = {
+  backordered: -3,
+  rerouting: -4,
   held: -2,
   allocated: -1,
   released: 0,
@@ -29,7 +31,10 @@ function canAdvance(status: LineStatus, target: NodeEventType): boolean {
   return progress[status] >= -1 && progress[status] < progress[target];
 }
 
-const cancellable = (status: LineStatus): boolean => progress[status] >= -1 && progress[status] < progress.shipped;
+const cancellable = (status: LineStatus): boolean => status === 'backordered' || (progress[status] >= -1 && progress[status] < progress.shipped);
+
+/** A line its node may give back (rejected, offline, shrinkage): placed and not yet shipped. */
+const movable = (status: LineStatus): boolean => progress[status] >= -2 && progress[status] < progress.shipped;
 
 export type LineChange =
   | { ok: true; lines: OrderLine[]; moved: StockMove[] }
@@ -102,6 +107,45 @@ export function applyCancel(lines: readonly OrderLine[], requests?: readonly Lin
   return moveLines(lines, (line) => cancellable(line.status), 'cancelled', requests);
 }
 
+/** The node gives back its unshipped lines (all, or the requested quantities): they become `rerouting`. */
+export function applyGiveBack(lines: readonly OrderLine[], nodeId: string, requests?: readonly LineRequest[]): LineChange {
+  return moveLines(lines, (line) => line.nodeId === nodeId && movable(line.status), 'rerouting', requests);
+}
+
+export interface Assignment {
+  sku: string;
+  qty: number;
+  nodeId: string;
+}
+
+/**
+ * Places lines that are `from` (rerouting or backordered) at the assigned nodes, with `placed` as
+ * their status. Whatever is still rerouting afterwards is backordered. Quantities an assignment
+ * asks for beyond what is waiting are an error (undefined).
+ */
+export function applyAssignments(lines: readonly OrderLine[], from: 'rerouting' | 'backordered', assignments: readonly Assignment[], placed: LineStatus): OrderLine[] | undefined {
+  const next = lines.map((line) => ({ ...line }));
+  for (const assignment of assignments) {
+    let left = assignment.qty;
+    for (const line of next) {
+      if (left === 0) break;
+      if (line.sku !== assignment.sku || line.status !== from || line.qty === 0) continue;
+      const take = Math.min(left, line.qty);
+      line.qty -= take;
+      left -= take;
+      next.push({ sku: assignment.sku, qty: take, nodeId: assignment.nodeId, status: placed });
+    }
+    if (left > 0) return undefined;
+  }
+  for (const line of next) {
+    if (line.status === 'rerouting') {
+      line.status = 'backordered';
+      line.nodeId = '';
+    }
+  }
+  return mergeLines(next.filter((line) => line.qty > 0));
+}
+
 export function setStatus(lines: readonly OrderLine[], from: LineStatus, to: LineStatus): OrderLine[] {
   return lines.map((line) => (line.status === from ? { ...line, status: to } : line));
 }
@@ -114,6 +158,7 @@ export function orderStatusOf(lines: readonly OrderLine[]): OrderStatus {
   const shipped = live.filter((line) => line.status === 'shipped' || line.status === 'delivered').length;
   if (shipped === live.length) return 'shipped';
   if (shipped > 0) return 'partially_shipped';
+  if (live.some((line) => line.status === 'backordered')) return 'backordered';
   if (live.some((line) => line.status === 'allocated')) return 'allocated';
   return 'released';
 }

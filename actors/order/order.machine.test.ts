@@ -535,3 +535,64 @@ describe('lines.ts', () => {
     });
   });
 });
+
+describe('rerouting and backorders', () => {
+  it('a node gives back its unshipped lines: they are rerouting and their units released; order.rejected is recorded', () => {
+    const d = restored('released', [line('A', 2, 'n1', 'released'), line('B', 1, 'n2', 'released')]);
+    const decision = d.send({ type: 'reroute.release', at: T0 + 5_000, nodeId: 'n1', reason: 'rejected' });
+    expect(decision).toMatchObject({ type: 'decided', release: [{ sku: 'A', nodeId: 'n1', qty: 2 }], ship: [] });
+    expect(d.record().lines).toEqual([line('A', 2, 'n1', 'rerouting'), line('B', 1, 'n2', 'released')]);
+    expect(d.record().history.at(-1)).toMatchObject({ type: 'order.rejected', nodeId: 'n1', lines: [{ sku: 'A', qty: 2 }] });
+  });
+
+  it('places rerouted lines at the assigned nodes as released, and backorders what was not placed', () => {
+    const d = restored('released', [line('A', 3, 'n1', 'released')]);
+    d.send({ type: 'reroute.release', at: T0 + 5_000, nodeId: 'n1', reason: 'offline' });
+    const decision = d.send({ type: 'reroute.assign', at: T0 + 5_000, from: 'rerouting', assignments: [{ sku: 'A', qty: 2, nodeId: 'n2' }] });
+    expect(decision).toMatchObject({ type: 'decided', release: [], ship: [] });
+    expect(d.record().lines).toEqual([line('A', 1, '', 'backordered'), line('A', 2, 'n2', 'released')]);
+    expect(d.state()).toBe('backordered');
+    expect(d.record().history.slice(-2).map((h) => h.type)).toEqual(['order.rerouted', 'order.backordered']);
+  });
+
+  it('fills a backorder when stock is assigned, and the order follows its lines', () => {
+    const d = restored('backordered', [line('A', 2, '', 'backordered'), line('B', 1, 'n2', 'released')]);
+    d.send({ type: 'reroute.assign', at: T0 + 9_000, from: 'backordered', assignments: [{ sku: 'A', qty: 2, nodeId: 'n3' }] });
+    expect(d.record().lines).toEqual([line('B', 1, 'n2', 'released'), line('A', 2, 'n3', 'released')]);
+    expect(d.state()).toBe('released');
+    expect(d.record().history.at(-1)).toMatchObject({ type: 'order.backorder_filled' });
+  });
+
+  it('refuses an assignment of more than is waiting, and a give-back with nothing unshipped at the node', () => {
+    const d = restored('partially_shipped', [line('A', 2, '', 'backordered'), line('B', 1, 'n2', 'shipped')]);
+    d.refused({ type: 'reroute.assign', at: T0, from: 'backordered', assignments: [{ sku: 'A', qty: 3, nodeId: 'n3' }] });
+    d.refused({ type: 'reroute.release', at: T0, nodeId: 'n2', reason: 'rejected' });
+  });
+
+  it('a hold keeps its rerouted lines held; confirming a hold with a backorder makes a backordered order that still releases the rest', () => {
+    const d = newHold([line('A', 2, 'n1', 'held'), line('B', 1, 'n2', 'held')]);
+    d.send({ type: 'reroute.release', at: T0 + 1, nodeId: 'n1', reason: 'shrinkage' });
+    d.send({ type: 'reroute.assign', at: T0 + 1, from: 'rerouting', assignments: [{ sku: 'A', qty: 1, nodeId: 'n3' }] });
+    expect(d.state()).toBe('held');
+    expect(d.record().lines).toEqual([line('A', 1, '', 'backordered'), line('B', 1, 'n2', 'held'), line('A', 1, 'n3', 'held')]);
+    d.send({ type: 'confirm', at: T0 + 2 });
+    expect(d.state()).toBe('backordered');
+    d.send({ type: 'dispatch', at: T0 + 2 });
+    expect(d.state()).toBe('backordered');
+    expect(d.record().lines.filter((l) => l.status === 'released').map((l) => l.sku).sort()).toEqual(['A', 'B']);
+  });
+
+  it('an expiring hold gives back only what it holds; its backorders end with it', () => {
+    const d = newHold([line('A', 1, '', 'backordered'), line('B', 1, 'n2', 'held')]);
+    const decision = d.send({ type: 'expire', at: deadline });
+    expect(decision).toMatchObject({ type: 'decided', release: [{ sku: 'B', nodeId: 'n2', qty: 1 }] });
+    expect(d.record().lines.every((l) => l.status === 'cancelled')).toBe(true);
+  });
+
+  it('cancelling a backordered line releases nothing for it', () => {
+    const d = restored('backordered', [line('A', 2, '', 'backordered'), line('B', 1, 'n2', 'released')]);
+    const decision = d.send({ type: 'cancel', at: T0, lines: [{ sku: 'A', qty: 2 }] });
+    expect(decision).toMatchObject({ type: 'decided', release: [] });
+    expect(d.state()).toBe('released');
+  });
+});

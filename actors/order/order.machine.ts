@@ -1,6 +1,6 @@
 import { assign, emit, enqueueActions, setup } from 'xstate';
 import type { HistoryEntry, OrderLine, OrderRecord, StockMove } from '../domain.js';
-import { appendHistory, applyCancel, applyNodeEvent, orderStatusOf, setStatus, stockMovesOf, type LineRequest, type NewHistoryEntry, type NodeEventType } from './lines.js';
+import { appendHistory, applyAssignments, applyCancel, applyGiveBack, applyNodeEvent, orderStatusOf, setStatus, stockMovesOf, type Assignment, type LineRequest, type NewHistoryEntry, type NodeEventType } from './lines.js';
 
 // One actor per checkout: a hold that becomes an order. It owns its record; it decides, and emits
 // what the runtime must do (stock to release or ship at the SKU actors, history to publish).
@@ -14,7 +14,13 @@ export type OrderEvent =
   | { type: 'expire'; at: number }
   | { type: 'dispatch'; at: number }
   | { type: 'node.event'; at: number; nodeId: string; event: NodeEventType; lines?: readonly LineRequest[]; trackingId?: string }
-  | { type: 'cancel'; at: number; lines?: readonly LineRequest[] };
+  | { type: 'cancel'; at: number; lines?: readonly LineRequest[] }
+  /** A node gives back unshipped lines (it rejected them, went offline, or counted less stock). */
+  | { type: 'reroute.release'; at: number; nodeId: string; reason: RerouteReason; lines?: readonly LineRequest[] }
+  /** The runtime placed the waiting lines at these nodes (it took the stock); the rest wait as backorders. */
+  | { type: 'reroute.assign'; at: number; from: 'rerouting' | 'backordered'; assignments: readonly Assignment[] };
+
+export type RerouteReason = 'rejected' | 'offline' | 'shrinkage';
 
 export type OrderDecision =
   | { type: 'decided'; history: HistoryEntry[]; release: StockMove[]; ship: StockMove[] }
@@ -49,11 +55,48 @@ export const orderMachine = setup({
     isAllocated: ({ context }) => orderStatusOf(context.lines) === 'allocated',
     isReleased: ({ context }) => orderStatusOf(context.lines) === 'released',
     isPartiallyShipped: ({ context }) => orderStatusOf(context.lines) === 'partially_shipped',
+    isBackordered: ({ context }) => orderStatusOf(context.lines) === 'backordered',
+    hasAllocatedLines: ({ context }) => context.lines.some((l) => l.status === 'allocated'),
     isShipped: ({ context }) => orderStatusOf(context.lines) === 'shipped',
     isDelivered: ({ context }) => orderStatusOf(context.lines) === 'delivered',
     isCancelled: ({ context }) => orderStatusOf(context.lines) === 'cancelled',
   },
   actions: {
+    giveBack: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'reroute.release') return;
+      const change = applyGiveBack(context.lines, event.nodeId, event.lines);
+      if (!change.ok) {
+        enqueue(emit(refused(change.reason, { ...change.details, nodeId: event.nodeId })));
+        return;
+      }
+      const entries: NewHistoryEntry[] = event.reason === 'rejected'
+        ? [{ at: iso(event.at), type: 'order.rejected', nodeId: event.nodeId, lines: change.moved.map(({ sku, qty }) => ({ sku, qty })) }]
+        : [];
+      const { next, added } = withLines(context, change.lines, entries);
+      enqueue(assign(next));
+      enqueue(emit(decided(added, change.moved)));
+    }),
+    placeWaiting: enqueueActions(({ context, event, enqueue, self }) => {
+      if (event.type !== 'reroute.assign') return;
+      const placed = self.getSnapshot().value === 'held' ? 'held' : 'released';
+      const lines = applyAssignments(context.lines, event.from, event.assignments, placed);
+      if (!lines) {
+        enqueue(emit(refused('the assignments ask for more than is waiting', { from: event.from })));
+        return;
+      }
+      const waitingBefore = context.lines.filter((l) => l.status === 'backordered').reduce((sum, l) => sum + l.qty, 0);
+      const backordered = lines.filter((l) => l.status === 'backordered');
+      const entries: NewHistoryEntry[] = [];
+      if (event.assignments.length > 0) {
+        entries.push({ at: iso(event.at), type: event.from === 'backordered' ? 'order.backorder_filled' : 'order.rerouted', lines: event.assignments.map(({ sku, qty, nodeId }) => ({ sku, qty, nodeId })) });
+      }
+      if (backordered.reduce((sum, l) => sum + l.qty, 0) > waitingBefore) {
+        entries.push({ at: iso(event.at), type: 'order.backordered', lines: backordered.map(({ sku, qty }) => ({ sku, qty })) });
+      }
+      const { next, added } = withLines(context, lines, entries);
+      enqueue(assign(next));
+      enqueue(emit(decided(added)));
+    }),
     refuseInState: enqueueActions(({ event, self, enqueue }) => {
       const state = self.getSnapshot().value;
       enqueue(emit(refused(`${event.type} is not possible in state ${JSON.stringify(state)}`, { state })));
@@ -86,9 +129,9 @@ export const orderMachine = setup({
         'hold.release': {
           target: 'dropped',
           actions: enqueueActions(({ context, event, enqueue }) => {
-            const { next, added } = withLines(context, setStatus(context.lines, 'held', 'cancelled'), [{ at: iso(event.at), type: 'reservation.released' }]);
+            const { next, added } = withLines(context, setStatus(setStatus(context.lines, 'held', 'cancelled'), 'backordered', 'cancelled'), [{ at: iso(event.at), type: 'reservation.released' }]);
             enqueue(assign(next));
-            enqueue(emit(decided(added, stockMovesOf(context.lines))));
+            enqueue(emit(decided(added, stockMovesOf(context.lines.filter((l) => l.status === 'held')))));
           }),
         },
         expire: [
@@ -96,13 +139,15 @@ export const orderMachine = setup({
             guard: 'pastDeadline',
             target: 'expired',
             actions: enqueueActions(({ context, event, enqueue }) => {
-              const { next, added } = withLines(context, setStatus(context.lines, 'held', 'cancelled'), [{ at: iso(event.at), type: 'reservation.expired' }]);
+              const { next, added } = withLines(context, setStatus(setStatus(context.lines, 'held', 'cancelled'), 'backordered', 'cancelled'), [{ at: iso(event.at), type: 'reservation.expired' }]);
               enqueue(assign(next));
-              enqueue(emit(decided(added, stockMovesOf(context.lines))));
+              enqueue(emit(decided(added, stockMovesOf(context.lines.filter((l) => l.status === 'held')))));
             }),
           },
           { actions: emit(refused('the hold has not reached its deadline', { state: 'held' })) },
         ],
+        'reroute.release': { actions: 'giveBack' },
+        'reroute.assign': { actions: 'placeWaiting' },
         '*': { guard: 'isCommand', actions: 'refuseInState' },
       },
     },
@@ -147,9 +192,22 @@ export const orderMachine = setup({
             };
             const { next, added } = withLines(context, change.lines, [entry]);
             enqueue(assign(next));
-            enqueue(emit(decided(added, change.moved)));
+            enqueue(emit(decided(added, change.moved.filter((m) => m.nodeId !== ''))));
           }),
         },
+        // Released to the nodes: every allocated line (others may be backordered or under way).
+        dispatch: {
+          guard: 'hasAllocatedLines',
+          target: '.settling',
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const lines = context.lines.filter((l) => l.status === 'allocated').map(({ sku, qty }) => ({ sku, qty }));
+            const { next, added } = withLines(context, setStatus(context.lines, 'allocated', 'released'), [{ at: iso(event.at), type: 'order.released', lines }]);
+            enqueue(assign(next));
+            enqueue(emit(decided(added)));
+          }),
+        },
+        'reroute.release': { target: '.settling', actions: 'giveBack' },
+        'reroute.assign': { target: '.settling', actions: 'placeWaiting' },
         '*': { guard: 'isCommand', actions: 'refuseInState' },
       },
       states: {
@@ -160,25 +218,15 @@ export const orderMachine = setup({
             { guard: 'isDelivered', target: 'delivered' },
             { guard: 'isShipped', target: 'shipped' },
             { guard: 'isPartiallyShipped', target: 'partially_shipped' },
+            { guard: 'isBackordered', target: 'backordered' },
             { guard: 'isReleased', target: 'released' },
             { target: 'allocated' },
           ],
         },
-        allocated: {
-          on: {
-            dispatch: {
-              target: 'released',
-              actions: enqueueActions(({ context, event, enqueue }) => {
-                const lines = context.lines.filter((l) => l.status === 'allocated').map(({ sku, qty }) => ({ sku, qty }));
-                const { next, added } = withLines(context, setStatus(context.lines, 'allocated', 'released'), [{ at: iso(event.at), type: 'order.released', lines }]);
-                enqueue(assign(next));
-                enqueue(emit(decided(added)));
-              }),
-            },
-          },
-        },
+        allocated: {},
         released: {},
         partially_shipped: {},
+        backordered: {},
         shipped: {},
         delivered: { type: 'final' },
         cancelled: { type: 'final' },

@@ -1,0 +1,129 @@
+// Shows the dashboard at `GET /` works in a real browser — headless Chromium from Debian
+// (/usr/bin/chromium) driven by playwright-core — against the real gateway on port 0: the page
+// loads with nothing fetched from anywhere but the gateway, asks for a token (a wrong one is
+// refused on the page), takes a viewer token minted by ops, plots the nodes, shows a SKU's stock,
+// and when an order is placed through the API the order's events appear in the live list; the
+// search box finds the order and shows its history. A screenshot is saved to
+// test-output/dashboard.png. Without Chromium this test fails and says how to install it.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, repoRoot, startServer, tempDir, type TestServer } from './support/fixtures.js';
+
+const chromiumPath = '/usr/bin/chromium';
+const outputDir = join(repoRoot, 'test-output');
+
+let server: TestServer;
+let context: BrowserContext | undefined;
+const profile = tempDir('oo-chromium-');
+
+beforeAll(async () => {
+  if (!existsSync(chromiumPath)) {
+    throw new Error(`${chromiumPath} is missing: this test needs Debian's chromium (apt-get update && apt-get install -y chromium; .ci/run installs it)`);
+  }
+  server = await startServer();
+  context = await chromium.launchPersistentContext(profile.path, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 900 },
+  });
+});
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  profile.remove();
+});
+
+async function ops(method: string, path: string, body?: unknown) {
+  const answer = await call(server.url, server.tokens.ops, method, path, body);
+  expect(answer.status, `${method} ${path}`).toBeLessThan(300);
+  return answer.body;
+}
+
+describe('the dashboard', () => {
+  it('takes a viewer token, plots the nodes, and shows a new order live and in the search', async () => {
+    const nodes = [
+      { id: 'wh-chicago', name: 'Chicago DC', lat: 41.88, lon: -87.63 },
+      { id: 'wh-dallas', name: 'Dallas DC', lat: 32.78, lon: -96.8 },
+      { id: 'st-nyc', name: 'NYC store', lat: 40.71, lon: -74.0 },
+    ];
+    for (const n of nodes) {
+      await ops('PUT', `/v1/nodes/${n.id}`, { type: n.id.startsWith('st') ? 'store' : 'warehouse', name: n.name, location: { lat: n.lat, lon: n.lon } });
+      await ops('PUT', `/v1/inventory/${n.id}/SKU-MUG`, { onHand: 20 });
+    }
+    await ops('POST', '/v1/nodes/st-nyc/status', { status: 'paused' });
+    const viewer = await ops('POST', '/v1/tokens/viewer', { ttlSeconds: 600 });
+
+    const page: Page = await context!.newPage();
+    const requested: string[] = [];
+    const problems: string[] = [];
+    page.on('request', (request) => requested.push(request.url()));
+    page.on('pageerror', (error) => problems.push(String(error)));
+    page.on('console', (message) => {
+      // The wrong token (401) and the unknown order (404) below are refused on purpose.
+      if (message.type() === 'error' && !/status of (401|404)/.test(message.text())) problems.push(message.text());
+    });
+
+    await page.goto(`${server.url}/`);
+    await expect(page.title()).resolves.toBe('Order orchestration');
+
+    // A wrong token is refused on the page.
+    await page.fill('#token', 'not-a-token');
+    await page.click('#login button');
+    await page.waitForFunction(() => document.getElementById('login-error')!.textContent!.includes('refused'));
+
+    await page.fill('#token', viewer.token);
+    await page.click('#login button');
+    await page.waitForFunction(() => document.getElementById('state')!.textContent === 'live', undefined, { timeout: 10_000 });
+
+    // The nodes, plotted, with their status.
+    await page.waitForSelector('#map circle[data-node="wh-dallas"]');
+    expect(await page.locator('#map circle').count()).toBe(3);
+    expect(await page.getAttribute('#map circle[data-node="st-nyc"]', 'fill')).toBe('#facc15');
+    expect(await page.getAttribute('#map circle[data-node="wh-chicago"]', 'fill')).toBe('#4ade80');
+
+    // Stock of a SKU, live.
+    await page.fill('#sku', 'SKU-MUG');
+    await page.click('#sku-form button');
+    await page.waitForFunction(() => document.querySelectorAll('#stock tbody tr').length === 3);
+
+    // An order placed through the API shows up in the live list.
+    const order = await call(server.url, server.tokens.checkout, 'POST', '/v1/orders', {
+      customerId: 'c-browser', destination: { lat: 41.9, lon: -87.7 }, lines: [{ sku: 'SKU-MUG', qty: 3 }],
+    });
+    expect(order.status).toBe(201);
+    const orderId = order.body.orderId as string;
+    const row = page.locator(`#events li[data-order-id="${orderId}"]`).first();
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.textContent()).toContain(orderId);
+    // The stock table follows: 3 reserved at Chicago.
+    await page.waitForFunction(() => [...document.querySelectorAll('#stock tbody tr')].some((tr) => tr.children[0].textContent === 'wh-chicago' && tr.children[2].textContent === '3'));
+
+    // The search box finds it and shows its history.
+    await page.fill('#order-id', orderId);
+    await page.click('#search button');
+    await page.waitForSelector('#order-history');
+    const history = await page.locator('#order-history').textContent();
+    expect(history).toContain('order.allocated');
+    expect(await page.locator('#order-view').textContent()).toContain(orderId);
+    // An unknown order says so.
+    await page.fill('#order-id', 'ord_missing');
+    await page.click('#search button');
+    await page.waitForFunction(() => document.getElementById('order-view')!.textContent!.includes('no such order'));
+    await page.fill('#order-id', orderId);
+    await page.click('#search button');
+    await page.waitForSelector('#order-history');
+    await page.waitForTimeout(1_100); // one more tick of the orders-per-second chart
+
+    mkdirSync(outputDir, { recursive: true });
+    await page.screenshot({ path: join(outputDir, 'dashboard.png'), fullPage: true });
+
+    // Nothing was fetched from anywhere but the gateway.
+    const foreign = requested.filter((u) => !u.startsWith(server.url) && !u.startsWith(server.wsUrl.replace('/v1/stream', '')));
+    expect(foreign).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});
