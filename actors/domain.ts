@@ -148,6 +148,8 @@ export interface OrderRecord {
   externalId?: string;
   payment?: Record<string, unknown>;
   fulfillment?: { type: 'delivery' | 'pickup'; nodeId?: string };
+  /** Nodes that rejected this order: it is not placed there again. */
+  rejectedBy?: string[];
 }
 
 /** The persisted form of an order actor: its state value and its context. */

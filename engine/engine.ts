@@ -390,7 +390,8 @@ export class Engine {
     const snapshot = this.orderSnapshot(coreId)!;
     const waiting = mergeLineRequests(snapshot.record.lines.filter((l) => l.status === from).map(({ sku, qty }) => ({ sku, qty })));
     if (waiting.length === 0) return undefined;
-    const candidates = this.ranker.rank({ destination: snapshot.record.destination }).filter((id) => !exclude.includes(id));
+    const rejectedBy = snapshot.record.rejectedBy ?? [];
+    const candidates = this.ranker.rank({ destination: snapshot.record.destination }).filter((id) => !exclude.includes(id) && !rejectedBy.includes(id));
     const done: Array<() => void> = [];
     const assignments: Assignment[] = [];
     for (const { sku, qty } of waiting) assignments.push(...this.takeStock(coreId, sku, qty, candidates, done));
@@ -418,9 +419,12 @@ export class Engine {
     const records = [...waiting].map((coreId) => this.orderSnapshot(coreId)).filter((s): s is OrderSnapshot => s !== undefined)
       .sort((a, b) => a.record.createdAt - b.record.createdAt || (a.record.coreId < b.record.coreId ? -1 : 1));
     let decision: Decision<undefined> | undefined;
+    const everywhere = this.ranker.rank({ destination: { lat: 0, lon: 0 } });
     for (const record of records) {
-      const online = this.ranker.rank({ destination: record.record.destination });
-      if (totalAvailable(this.skus.snapshot(sku)!.context.positions, online) === 0) break;
+      const positions = this.skus.snapshot(sku)!.context.positions;
+      if (totalAvailable(positions, everywhere) === 0) break;
+      const candidates = everywhere.filter((id) => !(record.record.rejectedBy ?? []).includes(id));
+      if (totalAvailable(positions, candidates) === 0) continue;
       const placed = this.placeWaiting(record.record.coreId, 'backordered', []);
       if (placed) decision = merge(decision ?? { body: undefined, events: [], done: [] }, placed, undefined);
     }

@@ -51,7 +51,7 @@ export const limits = {
   /** Topics with a replay buffer; past it the least recently written one is dropped (its clients get `resync`). */
   streamReplayTopicsMax: 4_096,
   /** Bytes of frames kept for replay across all topics; past it the least recently written topics are dropped. */
-  streamReplayBytesMax: 32 * 1024 * 1024,
+  streamReplayBytesMax: 16 * 1024 * 1024,
   /** Live events held for one client topic while its replay is read back. Past it: `resync` instead. */
   streamResumePendingMax: 1_024,
   /** The `orders` firehose sends at most this many events a second; past it, a per-second summary and a sample. */

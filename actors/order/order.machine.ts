@@ -73,7 +73,8 @@ export const orderMachine = setup({
         ? [{ at: iso(event.at), type: 'order.rejected', nodeId: event.nodeId, lines: change.moved.map(({ sku, qty }) => ({ sku, qty })) }]
         : [];
       const { next, added } = withLines(context, change.lines, entries);
-      enqueue(assign(next));
+      const rejectedBy = event.reason === 'rejected' && !context.rejectedBy?.includes(event.nodeId) ? { rejectedBy: [...(context.rejectedBy ?? []), event.nodeId] } : {};
+      enqueue(assign({ ...next, ...rejectedBy }));
       enqueue(emit(decided(added, change.moved)));
     }),
     placeWaiting: enqueueActions(({ context, event, enqueue, self }) => {
