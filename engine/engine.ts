@@ -16,7 +16,10 @@ import { coreIdOf, newCoreId, orderIdOf } from './ids.js';
 import type { Ledger, StoredEvent } from './ledger.js';
 import { limits } from './limits.js';
 import { silentLogger, type Logger } from './logger.js';
-import { orderSnapshotOf, restoreOrderActor, toOrderMachineValue } from './order-snapshot.js';
+import { BackorderIndex, PurchaseLimits } from './read-models.js';
+import { auditLedger, repairPositions, type AuditReport } from './recovery.js';
+import { emptyDecision, heldBefore, isOrder, merge, mergeLineRequests, orderEvent, type Decision } from './decision.js';
+import { orderSnapshotOf, restoreOrderActor } from './order-snapshot.js';
 import { CandidateRanker, promiseFor } from './routing/simple-router.js';
 import { ActorRuntime } from './runtime/actor-runtime.js';
 import { inventoryView, nodeView, orderView, reservationView, type InventoryView, type NodeView, type OrderView, type ReservationView } from './views.js';
@@ -71,22 +74,9 @@ export interface Answer<T> {
   replayed: boolean;
 }
 
-interface Decision<T> {
-  body: T;
-  events: StoredEvent[];
-  /** Ends the in-flight marks of the actors involved, once durable. */
-  done: Array<() => void>;
-  /** Actors to passivate once durable (final orders live on disk only). */
-  passivate?: string[];
-  instructions?: Array<{ nodeId: string; message: unknown }>;
-}
 
-export interface AuditReport {
-  ok: boolean;
-  problems: string[];
-  positions: number;
-  liveOrders: number;
-}
+
+export type { AuditReport };
 
 export interface RecoveryReport {
   liveOrders: number;
@@ -115,15 +105,8 @@ export class Engine {
   private ranker = new CandidateRanker([]);
   private readonly idempotencyInflight = new Map<string, { fingerprint: string; answer: Promise<Answer<unknown>> }>();
   private readonly dirtySkus = new Set<string>();
-  /** `maxPerCustomer` of the SKUs that have one. */
-  private readonly purchaseLimits = new Map<string, number>();
-  /**
-   * Units of limited SKUs per customer (`sku\0customerId`) in live holds and orders, not cancelled.
-   * Bounded by the live records; rebuilt from them at start.
-   */
-  private readonly purchased = new Map<string, number>();
-  /** Records with backordered lines, per SKU: filled oldest first when stock arrives. Rebuilt at start. */
-  private readonly backorders = new Map<string, Set<string>>();
+  private readonly purchaseLimits = new PurchaseLimits();
+  private readonly backorders = new BackorderIndex();
   private dirtyFlushScheduled = false;
   /** The periodic timers, by name: each re-arms itself, so one handle per name is all there is. */
   private readonly timers = new Map<'sweep' | 'idempotency', TimerHandle>();
@@ -184,10 +167,9 @@ export class Engine {
   async start(): Promise<RecoveryReport> {
     for (const node of this.ledger.listNodes()) this.nodesById.set(node.nodeId, node);
     this.ranker = new CandidateRanker(this.nodesById.values());
-    for (const sku of this.ledger.skuRecords()) if (sku.maxPerCustomer !== undefined) this.purchaseLimits.set(sku.sku, sku.maxPerCustomer);
-    this.countPurchases();
-    for (const snapshot of this.ledger.liveOrders()) this.trackBackorders(undefined, snapshot);
-    const positionsRepaired = this.repairPositions();
+    this.purchaseLimits.load(this.ledger.skuRecords(), this.ledger.liveOrders());
+    this.backorders.load(this.ledger.liveOrders());
+    const positionsRepaired = repairPositions(this.ledger, this.logger);
     const expiredAtStart = await this.sweepExpiries();
     for (const runtime of [this.skus, this.orders, this.nodes]) runtime.start();
     this.scheduleSweep();
@@ -286,11 +268,8 @@ export class Engine {
     const created = !this.ledger.getSku(sku);
     const record = { sku, ...definition, updatedAt: this.clock.now() };
     this.ledger.putSku(record);
-    const limitBefore = this.purchaseLimits.get(sku);
-    if (definition.maxPerCustomer !== undefined) this.purchaseLimits.set(sku, definition.maxPerCustomer);
-    else this.purchaseLimits.delete(sku);
-    if ((limitBefore === undefined) !== (definition.maxPerCustomer === undefined)) this.countPurchases();
-    await this.commit({ body: undefined, events: [], done: [] });
+    this.purchaseLimits.setLimit(sku, definition.maxPerCustomer, () => this.ledger.liveOrders());
+    await this.commit(emptyDecision());
     return { sku, ...definition, created };
   }
 
@@ -316,7 +295,7 @@ export class Engine {
   private async changeStock(nodeId: string, sku: string, command: SkuInventoryEvent & { type: 'stock.set' | 'stock.adjust' }, reason: string): Promise<InventoryView> {
     this.checkLoad();
     if (!this.nodesById.has(nodeId)) throw notFound('node', nodeId);
-    let decision: Decision<undefined> = { body: undefined, events: [], done: [] };
+    let decision: Decision<undefined> = emptyDecision();
     let stocked = this.skus.send(sku, command)![0];
     let moved: string[] = [];
     if (stocked?.type === 'refused' && this.shrinkage(sku, command) > 0) {
@@ -363,7 +342,7 @@ export class Engine {
       .map((stored) => this.orderSnapshot(stored.record.coreId) ?? stored)
       .filter((snapshot) => atNode(snapshot) > 0)
       .sort((a, b) => b.record.createdAt - a.record.createdAt || (a.record.coreId < b.record.coreId ? 1 : -1));
-    let decision: Decision<undefined> = { body: undefined, events: [], done: [] };
+    let decision: Decision<undefined> = emptyDecision();
     const owners: string[] = [];
     for (const holder of holders) {
       const deficit = this.shrinkage(sku, command);
@@ -414,9 +393,9 @@ export class Engine {
 
   /** Stock arrived: backordered lines of `sku` are placed, oldest record first, while it lasts. */
   private fillBackorders(sku: string): Decision<undefined> | undefined {
-    const waiting = this.backorders.get(sku);
-    if (!waiting || waiting.size === 0) return undefined;
-    const records = [...waiting].map((coreId) => this.orderSnapshot(coreId)).filter((s): s is OrderSnapshot => s !== undefined)
+    const waiting = this.backorders.recordsWaitingFor(sku);
+    if (waiting.length === 0) return undefined;
+    const records = waiting.map((coreId) => this.orderSnapshot(coreId)).filter((s): s is OrderSnapshot => s !== undefined)
       .sort((a, b) => a.record.createdAt - b.record.createdAt || (a.record.coreId < b.record.coreId ? -1 : 1));
     let decision: Decision<undefined> | undefined;
     const everywhere = this.ranker.rank({ destination: { lat: 0, lon: 0 } });
@@ -426,7 +405,7 @@ export class Engine {
       const candidates = everywhere.filter((id) => !(record.record.rejectedBy ?? []).includes(id));
       if (totalAvailable(positions, candidates) === 0) continue;
       const placed = this.placeWaiting(record.record.coreId, 'backordered', []);
-      if (placed) decision = merge(decision ?? { body: undefined, events: [], done: [] }, placed, undefined);
+      if (placed) decision = merge(decision ?? emptyDecision(), placed, undefined);
     }
     return decision;
   }
@@ -556,20 +535,7 @@ export class Engine {
    */
   async audit(): Promise<AuditReport> {
     await this.ledger.durable();
-    const problems: string[] = [];
-    const expected = this.expectedReserved();
-    let positions = 0;
-    for (const { sku, nodeId, position } of this.ledger.allPositions()) {
-      positions++;
-      const key = `${sku}\u0000${nodeId}`;
-      if (!reservationFits(position)) problems.push(`${sku}@${nodeId}: reserved ${position.reserved} > onHand ${position.onHand} - safetyStock ${position.safetyStock}`);
-      if (position.reserved < 0 || position.onHand < 0) problems.push(`${sku}@${nodeId}: negative position`);
-      const want = expected.get(key) ?? 0;
-      if (want !== position.reserved) problems.push(`${sku}@${nodeId}: reserved ${position.reserved}, live holds and orders add up to ${want}`);
-      expected.delete(key);
-    }
-    for (const [key, qty] of expected) problems.push(`${key.replace('\u0000', '@')}: ${qty} held with no position`);
-    return { ok: problems.length === 0, problems: problems.slice(0, 50), positions, liveOrders: this.ledger.liveOrderCount() };
+    return auditLedger(this.ledger);
   }
 
   // ---- internals: decisions --------------------------------------------------------------------
@@ -578,14 +544,8 @@ export class Engine {
     this.checkLoad();
     const now = this.clock.now();
     const lines = mergeLineRequests(request.lines);
-    for (const { sku, qty } of lines) {
-      const max = this.purchaseLimits.get(sku);
-      if (max === undefined) continue;
-      const already = this.purchased.get(`${sku}\u0000${request.customerId}`) ?? 0;
-      if (already + qty > max) {
-        throw new EngineError('PURCHASE_LIMIT', `at most ${max} of ${sku} per customer`, { sku, maxPerCustomer: max, requested: qty, alreadyHeld: already });
-      }
-    }
+    const overLimit = this.purchaseLimits.check(request.customerId, lines);
+    if (overLimit) throw overLimit;
     const allowSplit = request.allowSplit ?? true;
     let candidates = this.ranker.rank(request);
     if (!allowSplit) candidates = this.singleNodeFor(lines, candidates);
@@ -623,7 +583,7 @@ export class Engine {
     // spawned on its first event (confirm, release, expiry), which keeps the hot path lean.
     const snapshot: OrderSnapshot = { state: 'held', record };
     this.ledger.putOrder(snapshot, true, true);
-    this.trackPurchases(undefined, snapshot);
+    this.purchaseLimits.track(undefined, snapshot);
     this.ledger.setExpiry(coreId, record.expiresAt);
     const body = reservationView(snapshot);
     return { body, events: [orderEvent(snapshot, record.history[0])], done };
@@ -676,8 +636,8 @@ export class Engine {
       throw invalidState(decision?.reason ?? `${event.type} is not possible in state ${state}`, { ...(decision?.details ?? {}), state });
     }
     const snapshot = this.orderSnapshot(coreId)!;
-    this.trackPurchases(before, snapshot);
-    this.trackBackorders(before, snapshot);
+    this.purchaseLimits.track(before, snapshot);
+    this.backorders.track(before, snapshot);
     const done = [this.orders.begin(coreId)];
     const touched = new Map<string, Set<string>>();
     const note = (move: StockMove) => {
@@ -904,127 +864,6 @@ export class Engine {
     };
     this.timers.set('idempotency', this.clock.setTimeout(run, 60_000));
   }
-
-  private purchasedUnits(snapshot: OrderSnapshot | undefined): Map<string, number> {
-    const units = new Map<string, number>();
-    if (!snapshot || terminalOrderStates.has(snapshot.state) || this.purchaseLimits.size === 0) return units;
-    for (const line of snapshot.record.lines) {
-      if (line.status === 'cancelled' || !this.purchaseLimits.has(line.sku)) continue;
-      const key = `${line.sku}\u0000${snapshot.record.customerId}`;
-      units.set(key, (units.get(key) ?? 0) + line.qty);
-    }
-    return units;
-  }
-
-  /** Keeps the backorder index in step with a record's change. */
-  private trackBackorders(before: OrderSnapshot | undefined, after: OrderSnapshot): void {
-    const skusOf = (snapshot: OrderSnapshot | undefined) => new Set(snapshot && !terminalOrderStates.has(snapshot.state) ? snapshot.record.lines.filter((l) => l.status === 'backordered').map((l) => l.sku) : []);
-    const was = skusOf(before);
-    const now = skusOf(after);
-    const coreId = after.record.coreId;
-    for (const sku of now) {
-      if (was.has(sku)) continue;
-      let set = this.backorders.get(sku);
-      if (!set) this.backorders.set(sku, (set = new Set()));
-      set.add(coreId);
-    }
-    for (const sku of was) {
-      if (now.has(sku)) continue;
-      const set = this.backorders.get(sku);
-      set?.delete(coreId);
-      if (set?.size === 0) this.backorders.delete(sku);
-    }
-  }
-
-  /** Keeps the per-customer counts of limited SKUs in step with a record's change. */
-  private trackPurchases(before: OrderSnapshot | undefined, after: OrderSnapshot): void {
-    if (this.purchaseLimits.size === 0) return;
-    const was = this.purchasedUnits(before);
-    const now = this.purchasedUnits(after);
-    for (const key of new Set([...was.keys(), ...now.keys()])) {
-      const total = (this.purchased.get(key) ?? 0) + (now.get(key) ?? 0) - (was.get(key) ?? 0);
-      if (total > 0) this.purchased.set(key, total);
-      else this.purchased.delete(key);
-    }
-  }
-
-  private countPurchases(): void {
-    this.purchased.clear();
-    if (this.purchaseLimits.size === 0) return;
-    for (const snapshot of this.ledger.liveOrders()) this.trackPurchases(undefined, snapshot);
-  }
-
-  private expectedReserved(): Map<string, number> {
-    const expected = new Map<string, number>();
-    for (const snapshot of this.ledger.liveOrders()) {
-      for (const line of snapshot.record.lines) {
-        if (!lineHoldsStock(line)) continue;
-        const key = `${line.sku}\u0000${line.nodeId}`;
-        expected.set(key, (expected.get(key) ?? 0) + line.qty);
-      }
-    }
-    return expected;
-  }
-
-  /**
-   * Safety net at start: `reserved` must equal what live holds and orders hold. Every request's
-   * writes share one transaction, so this should find nothing; if it does, the records win.
-   */
-  private repairPositions(): number {
-    const expected = this.expectedReserved();
-    let repaired = 0;
-    for (const { sku, nodeId, position } of this.ledger.allPositions()) {
-      const key = `${sku}\u0000${nodeId}`;
-      const want = expected.get(key) ?? 0;
-      expected.delete(key);
-      if (position.reserved === want) continue;
-      this.logger.warn({ sku, nodeId, reserved: position.reserved, expected: want }, 'position repaired at start');
-      this.ledger.putPosition(sku, nodeId, { ...position, reserved: want });
-      repaired++;
-    }
-    for (const [key, qty] of expected) {
-      const [sku, nodeId] = key.split('\u0000');
-      this.logger.warn({ sku, nodeId, expected: qty }, 'position missing at start');
-      this.ledger.putPosition(sku, nodeId, { onHand: qty, safetyStock: 0, reserved: qty });
-      repaired++;
-    }
-    return repaired;
-  }
-}
-
-const heldBefore = (snapshot: OrderSnapshot | undefined): boolean => snapshot === undefined || snapshot.state === 'held';
-
-/** Two decisions of one step as one: the body of `body`, everything else of both. */
-function merge<A, B, T>(a: Decision<A>, b: Decision<B> | undefined, body: T): Decision<T> {
-  if (!b) return { ...a, body };
-  return {
-    body,
-    events: [...a.events, ...b.events],
-    done: [...a.done, ...b.done],
-    passivate: [...(a.passivate ?? []), ...(b.passivate ?? [])],
-    instructions: [...(a.instructions ?? []), ...(b.instructions ?? [])],
-  };
-}
-
-const isOrder = (snapshot: OrderSnapshot): boolean => snapshot.state !== 'held' && snapshot.state !== 'expired' && snapshot.state !== 'dropped';
-
-export const orderTopic = (coreId: string): string => `order:${orderIdOf(coreId)}`;
-
-/**
- * An order's stream events are its history entries: the entry's seq is the event's seq on
- * `order:<orderId>`, so a client that missed some can read them back from the order itself.
- */
-export function orderEvent(snapshot: OrderSnapshot, entry: HistoryEntry): StoredEvent {
-  const { record } = snapshot;
-  const { seq, at, type, ...detail } = entry;
-  const data = {
-    orderId: orderIdOf(record.coreId),
-    reservationId: `rsv_${record.coreId}`,
-    status: snapshot.state === 'held' ? 'held' : snapshot.state === 'dropped' ? 'released' : snapshot.state,
-    ...detail,
-    ...(snapshot.state === 'held' ? { expiresAt: iso(record.expiresAt), allocations: record.lines.map(({ sku, qty, nodeId }) => ({ sku, qty, nodeId })) } : {}),
-  };
-  return { topic: orderTopic(record.coreId), seq, type, at: Date.parse(at), data };
 }
 
 const mismatch = (): EngineError => new EngineError('IDEMPOTENCY_MISMATCH', 'this Idempotency-Key was used with another request body', {});
@@ -1033,12 +872,3 @@ function isDecision(event: unknown): boolean {
   const type = (event as { type?: unknown } | null)?.type;
   return type === 'decided' || type === 'refused';
 }
-
-/** Lines of the same SKU are one line: the sum of their quantities. Order of first appearance. */
-export function mergeLineRequests(lines: readonly LineRequest[]): LineRequest[] {
-  const bySku = new Map<string, number>();
-  for (const { sku, qty } of lines) bySku.set(sku, (bySku.get(sku) ?? 0) + qty);
-  return [...bySku].map(([sku, qty]) => ({ sku, qty }));
-}
-
-export { toOrderMachineValue };

@@ -1,0 +1,64 @@
+import type { HistoryEntry, OrderSnapshot } from '../actors/domain.js';
+import type { LineRequest } from '../actors/order/lines.js';
+import { orderIdOf } from './ids.js';
+import type { StoredEvent } from './ledger.js';
+
+// What one step of the engine decided, before it is durable: the answer, the events to publish,
+// and the in-flight marks to end. A step's decisions are all staged in one synchronous turn, so
+// they share one ledger batch.
+
+export interface Decision<T> {
+  body: T;
+  events: StoredEvent[];
+  /** Ends the in-flight marks of the actors involved, once durable. */
+  done: Array<() => void>;
+  /** Actors to passivate once durable (final orders live on disk only). */
+  passivate?: string[];
+  instructions?: Array<{ nodeId: string; message: unknown }>;
+}
+
+export const emptyDecision = (): Decision<undefined> => ({ body: undefined, events: [], done: [] });
+
+/** Two decisions of one step as one: the given body, everything else of both. */
+export function merge<A, B, T>(a: Decision<A>, b: Decision<B> | undefined, body: T): Decision<T> {
+  if (!b) return { ...a, body };
+  return {
+    body,
+    events: [...a.events, ...b.events],
+    done: [...a.done, ...b.done],
+    passivate: [...(a.passivate ?? []), ...(b.passivate ?? [])],
+    instructions: [...(a.instructions ?? []), ...(b.instructions ?? [])],
+  };
+}
+
+export const heldBefore = (snapshot: OrderSnapshot | undefined): boolean => snapshot === undefined || snapshot.state === 'held';
+
+export const isOrder = (snapshot: OrderSnapshot): boolean => snapshot.state !== 'held' && snapshot.state !== 'expired' && snapshot.state !== 'dropped';
+
+export const orderTopic = (coreId: string): string => `order:${orderIdOf(coreId)}`;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * An order's stream events are its history entries: the entry's seq is the event's seq on
+ * `order:<orderId>`, so a client that missed some can read them back from the order itself.
+ */
+export function orderEvent(snapshot: OrderSnapshot, entry: HistoryEntry): StoredEvent {
+  const { record } = snapshot;
+  const { seq, at, type, ...detail } = entry;
+  const data = {
+    orderId: orderIdOf(record.coreId),
+    reservationId: `rsv_${record.coreId}`,
+    status: snapshot.state === 'held' ? 'held' : snapshot.state === 'dropped' ? 'released' : snapshot.state,
+    ...detail,
+    ...(snapshot.state === 'held' ? { expiresAt: iso(record.expiresAt), allocations: record.lines.map(({ sku, qty, nodeId }) => ({ sku, qty, nodeId: nodeId || null })) } : {}),
+  };
+  return { topic: orderTopic(record.coreId), seq, type, at: Date.parse(at), data };
+}
+
+/** Lines of the same SKU are one line: the sum of their quantities. Order of first appearance. */
+export function mergeLineRequests(lines: readonly LineRequest[]): LineRequest[] {
+  const bySku = new Map<string, number>();
+  for (const { sku, qty } of lines) bySku.set(sku, (bySku.get(sku) ?? 0) + qty);
+  return [...bySku].map(([sku, qty]) => ({ sku, qty }));
+}
