@@ -5,7 +5,8 @@ import { join } from 'node:path';
 // Who is calling. Three fixed role tokens live in $OO_DATA_DIR/credentials.json (mode 0600; env
 // tokens win). Partner and stream tokens are signed with a key kept in $OO_DATA_DIR/signing.key,
 // so they need no storage: a partner token names its node, a stream token names one checkout
-// (its reservation and the order it becomes) and carries its expiry.
+// (its reservation and the order it becomes) and carries its expiry, a minted viewer token (for a
+// dashboard in a browser) carries its expiry and a nonce.
 
 export type Principal =
   | { role: 'ops' | 'checkout' | 'viewer' }
@@ -63,10 +64,12 @@ export class Auth {
       const nodeId = decode(parts[1]);
       if (nodeId !== undefined && this.signatureMatches(`pt.${parts[1]}`, parts[2])) return { role: 'partner', nodeId };
     }
+    if (parts[0] === 'vt' && parts.length === 4) {
+      if (this.unexpired(parts[1]) && this.signatureMatches(`vt.${parts[1]}.${parts[2]}`, parts[3])) return { role: 'viewer' };
+    }
     if (parts[0] === 'st' && parts.length === 4) {
       const coreId = decode(parts[1]);
-      const expiresAtSeconds = Number(parts[2]);
-      if (coreId !== undefined && Number.isInteger(expiresAtSeconds) && expiresAtSeconds * 1000 > this.now() && this.signatureMatches(`st.${parts[1]}.${parts[2]}`, parts[3])) {
+      if (coreId !== undefined && this.unexpired(parts[2]) && this.signatureMatches(`st.${parts[1]}.${parts[2]}`, parts[3])) {
         return { role: 'order', coreId };
       }
     }
@@ -82,6 +85,19 @@ export class Auth {
     const expiresAtSeconds = Math.floor(this.now() / 1000) + streamTokenDays * 86_400;
     const body = `st.${encode(coreId)}.${expiresAtSeconds}`;
     return `${body}.${this.sign(body)}`;
+  }
+
+  /** A signed viewer token, `vt.<expiresAtSeconds>.<nonce>.<signature>`, good until it expires. */
+  viewerToken(ttlSeconds: number): { token: string; expiresAt: string } {
+    const expiresAtSeconds = Math.floor(this.now() / 1000) + ttlSeconds;
+    const body = `vt.${expiresAtSeconds}.${randomBytes(9).toString('base64url')}`;
+    return { token: `${body}.${this.sign(body)}`, expiresAt: new Date(expiresAtSeconds * 1000).toISOString() };
+  }
+
+  /** `expiresAtSeconds` as written in a token: a whole number of seconds still in the future. */
+  private unexpired(expiresAtSeconds: string): boolean {
+    if (!/^[0-9]{1,12}$/.test(expiresAtSeconds)) return false;
+    return Number(expiresAtSeconds) * 1000 > this.now();
   }
 
   private sign(body: string): string {

@@ -82,7 +82,12 @@ export const NodeEventBody = Type.Object({
   trackingId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
 }, { additionalProperties: false });
 
+export const ViewerTokenBody = Type.Object({
+  ttlSeconds: Type.Optional(Type.Integer({ minimum: limits.viewerTokenTtlSecondsMin, maximum: limits.viewerTokenTtlSecondsMax })),
+}, { additionalProperties: false });
+
 export type ReservationBody = Static<typeof ReservationBody>;
+export type ViewerTokenBody = Static<typeof ViewerTokenBody>;
 export type OrderBody = Static<typeof OrderBody>;
 
 export interface Validator<T> {

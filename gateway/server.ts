@@ -1,3 +1,4 @@
+import type { TSchema } from '@sinclair/typebox';
 import { createHash } from 'node:crypto';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { NodeDefinition } from '../actors/fulfillment-node/fulfillment-node.machine.js';
@@ -8,7 +9,9 @@ import type { Logger } from '../engine/logger.js';
 import { bearerOf, type Auth, type Principal } from './auth.js';
 import { dashboardHtml } from './dashboard.js';
 import { errorBody, errorFromUnknown, parseJson, readBody, send, sendError, sendJson, type RequestState } from './http.js';
+import { Inflight } from './inflight.js';
 import { GatewayMetrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
 import * as schemas from './schemas.js';
 import { compile, idPattern, type Validator } from './schemas.js';
 import { StreamHub } from './stream.js';
@@ -23,15 +26,28 @@ export interface GatewayOptions {
   logger: Logger;
   host: string;
   port: number;
+  /** Browser origins allowed to open a stream (`OO_ALLOWED_ORIGINS`); undefined allows all. */
+  allowedOrigins?: readonly string[];
 }
 
 export interface Gateway {
   port: number;
   hub: StreamHub;
+  /** The route table, as served and as described by `GET /openapi.json`. */
+  routes: readonly RouteDoc[];
+  /** Requests being answered now. */
+  inflight(): number;
+  /** Stops at once: no more connections, streams closed (1001). */
   close(): void;
+  /**
+   * Stops gracefully: closes the listen socket, answers new requests on open connections with 503,
+   * waits up to `drainMs` for the requests in flight, then closes the streams with 1001.
+   * Resolves with the requests still in flight when it gave up waiting (0 when all finished).
+   */
+  shutdown(drainMs?: number): Promise<number>;
 }
 
-type Role = Principal['role'];
+export type Role = Principal['role'];
 
 interface Context {
   principal: Principal;
@@ -45,13 +61,23 @@ interface Reply {
   body: unknown;
 }
 
-interface RouteSpec {
+/** What describes a route, for the handler and for `GET /openapi.json` alike. */
+export interface RouteDoc {
   method: 'get' | 'post' | 'put' | 'del';
   pattern: string;
-  /** Roles allowed; a partner is further limited to its own node (param 0). */
+  summary: string;
+  /** Roles allowed; a partner is further limited to its own node (the `:nodeId` param). */
   roles: readonly Role[];
-  body?: Validator<unknown>;
+  /** The request body's schema: the one that validates it. */
+  body?: TSchema;
   idempotent?: boolean;
+  /** The statuses of a successful answer. */
+  success: readonly number[];
+  /** Other statuses than the common ones (401, 403, 400 for a body, 404 for a resource, 503) this route answers. */
+  refusals?: readonly number[];
+}
+
+interface RouteSpec extends RouteDoc {
   run(context: Context): Promise<Reply> | Reply;
 }
 
@@ -63,78 +89,30 @@ const checkoutReaders: Role[] = ['ops', 'checkout', 'viewer'];
 export function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { engine, auth, logger } = options;
   const app = uWS.App();
-  const hub = new StreamHub(auth, engine.bus, logger);
+  const hub = new StreamHub(auth, {
+    bus: engine.bus,
+    orderEventsAfter: (orderId, afterSeq) => engine.orderEventsAfter(orderId, afterSeq),
+    lastSeq: (topic) => engine.events.lastSeq(topic),
+    durable: () => engine.ledger.durable(),
+  }, logger, options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {});
   const metrics = new GatewayMetrics(engine, hub);
-  const withToken = <T extends object>(coreIdOf: (body: T) => string) => (body: T) => ({ ...body, streamToken: auth.streamToken(coreIdOf(body)) });
-  const reservationWithToken = withToken<{ reservationId: string }>((b) => b.reservationId.slice(4));
-  const orderWithToken = withToken<{ orderId: string }>((b) => b.orderId.slice(4));
+  const inflight = new Inflight();
+  const routes = routeTable(engine, auth, metrics);
+  let openApi = '';
+  routes.push({
+    method: 'get', pattern: '/openapi.json', summary: 'This API, as an OpenAPI 3.1 document', roles: ['ops', 'checkout', 'viewer', 'partner'], success: [200],
+    run: () => ({ status: 200, body: new RawText(openApi, 'application/json') }),
+  });
+  openApi = JSON.stringify(openApiDocument(routes));
 
-  const routes: RouteSpec[] = [
-    // Nodes
-    {
-      method: 'put', pattern: '/v1/nodes/:nodeId', roles: ops, body: compile(schemas.NodeBody),
-      run: async ({ params, body }) => {
-        const { node, created } = await engine.putNode(params[0], body as NodeDefinition);
-        return created ? { status: 201, body: { ...node, partnerToken: auth.partnerToken(node.nodeId) } } : { status: 200, body: node };
-      },
-    },
-    { method: 'post', pattern: '/v1/nodes/:nodeId/status', roles: ops, body: compile(schemas.NodeStatusBody), run: async ({ params, body }) => ok(await engine.setNodeStatus(params[0], (body as { status: 'online' }).status)) },
-    { method: 'get', pattern: '/v1/nodes', roles: readers, run: () => ok({ nodes: engine.listNodes() }) },
-    { method: 'get', pattern: '/v1/nodes/:nodeId', roles: readers, run: ({ params }) => ok(engine.getNode(params[0])) },
-    // SKUs
-    {
-      method: 'put', pattern: '/v1/skus/:sku', roles: ops, body: compile(schemas.SkuBody),
-      run: async ({ params, body }) => {
-        const { created, ...sku } = await engine.putSku(params[0], body as { name?: string });
-        return { status: created ? 201 : 200, body: sku };
-      },
-    },
-    // Inventory
-    { method: 'put', pattern: '/v1/inventory/:nodeId/:sku', roles: ops, body: compile(schemas.StockBody), run: async ({ params, body }) => ok(await engine.setStock(params[0], params[1], body as { onHand: number })) },
-    { method: 'post', pattern: '/v1/inventory/:nodeId/:sku/adjust', roles: ops, body: compile(schemas.AdjustBody), run: async ({ params, body }) => ok(await engine.adjustStock(params[0], params[1], body as { delta: number; reason: string })) },
-    { method: 'get', pattern: '/v1/inventory/:sku', roles: checkoutReaders, run: async ({ params }) => ok(await engine.getInventory(params[0])) },
-    // Checkout
-    {
-      method: 'post', pattern: '/v1/reservations', roles: checkout, body: compile(schemas.ReservationBody), idempotent: true,
-      run: async ({ body, idempotency }) => {
-        const answer = await engine.createReservation(body as schemas.ReservationBody, idempotency);
-        return { status: answer.status, body: reservationWithToken(answer.body) };
-      },
-    },
-    {
-      method: 'post', pattern: '/v1/reservations/:id/confirm', roles: checkout, body: compile(schemas.ConfirmBody), idempotent: true,
-      run: async ({ params, body, idempotency }) => {
-        const answer = await engine.confirmReservation(params[0], body as object, idempotency);
-        return { status: answer.status, body: orderWithToken(answer.body) };
-      },
-    },
-    { method: 'get', pattern: '/v1/reservations/:id', roles: checkoutReaders, run: async ({ params }) => ok(reservationWithToken(await engine.getReservation(params[0]))) },
-    { method: 'del', pattern: '/v1/reservations/:id', roles: checkout, run: async ({ params }) => ok(reservationWithToken(await engine.releaseReservation(params[0]))) },
-    {
-      method: 'post', pattern: '/v1/orders', roles: checkout, body: compile(schemas.OrderBody), idempotent: true,
-      run: async ({ body, idempotency }) => {
-        const answer = await engine.createOrder(body as schemas.OrderBody, idempotency);
-        return { status: answer.status, body: orderWithToken(answer.body) };
-      },
-    },
-    { method: 'get', pattern: '/v1/orders/:id', roles: checkoutReaders, run: async ({ params }) => ok(orderWithToken(await engine.getOrder(params[0]))) },
-    { method: 'post', pattern: '/v1/orders/:id/cancel', roles: checkout, body: compile(schemas.CancelBody), run: async ({ params, body }) => ok(orderWithToken(await engine.cancelOrder(params[0], (body as { lines?: [] }).lines))) },
-    { method: 'post', pattern: '/v1/promise', roles: checkoutReaders.filter((r) => r !== 'viewer'), body: compile(schemas.PromiseBody), run: ({ body }) => ok(engine.quote(body as schemas.ReservationBody)) },
-    // Fulfillment events
-    {
-      method: 'post', pattern: '/v1/nodes/:nodeId/events', roles: ['ops', 'partner'], body: compile(schemas.NodeEventBody),
-      run: async ({ params, body }) => ok(await engine.nodeEvent(params[0], body as { orderId: string; type: 'accepted' })),
-    },
-    // Operations
-    { method: 'get', pattern: '/metrics', roles: ops, run: async () => ({ status: 200, body: new RawText(await metrics.render(), metrics.contentType) }) },
-  ];
-
-  for (const route of routes) app[route.method](route.pattern, handler(route, auth, metrics, logger));
+  for (const route of routes) app[route.method](route.pattern, handler(route, auth, metrics, logger, inflight));
   app.get('/healthz', (res) => {
-    res.cork(() => res.writeHeader('content-type', 'application/json').end(JSON.stringify({ status: 'ok' })));
+    // While draining, a load balancer should send nothing more here.
+    if (inflight.draining) res.cork(() => res.writeStatus('503 Service Unavailable').writeHeader('content-type', 'application/json').end(JSON.stringify({ status: 'stopping' })));
+    else res.cork(() => res.writeHeader('content-type', 'application/json').end(JSON.stringify({ status: 'ok' })));
   });
   app.get('/', (res) => {
-    res.cork(() => res.writeHeader('content-type', 'text/html; charset=utf-8').end(dashboardHtml));
+    res.cork(() => res.writeHeader('content-type', 'text/html; charset=utf-8').writeHeader('cache-control', 'no-cache').end(dashboardHtml));
   });
   hub.attach(app);
   app.any('/*', (res, req) => {
@@ -146,14 +124,105 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
   });
 
-  return listen(app, options.host, options.port).then(({ socket, port }) => ({
-    port,
-    hub,
-    close: () => {
-      hub.closeAll();
+  return listen(app, options.host, options.port).then(({ socket, port }) => {
+    let listening = true;
+    const stopListening = (): void => {
+      if (!listening) return;
+      listening = false;
       uWS.us_listen_socket_close(socket);
+    };
+    return {
+      port,
+      hub,
+      routes,
+      inflight: () => inflight.count,
+      close: () => {
+        inflight.draining = true;
+        void hub.closeAll();
+        stopListening();
+      },
+      shutdown: async (drainMs = limits.shutdownDrainMs) => {
+        stopListening();
+        inflight.draining = true;
+        const left = await inflight.idle(drainMs);
+        if (left > 0) logger.warn({ inflight: left, drainMs }, 'requests still in flight at the end of the drain');
+        await hub.closeAll(limits.shutdownStreamCloseMs);
+        return left;
+      },
+    };
+  });
+}
+
+/** Every route of the API but the fixed ones (`/healthz`, `/`, `/v1/stream`, `/openapi.json`). */
+function routeTable(engine: Engine, auth: Auth, metrics: GatewayMetrics): RouteSpec[] {
+  const withToken = <T extends object>(coreIdOf: (body: T) => string) => (body: T) => ({ ...body, streamToken: auth.streamToken(coreIdOf(body)) });
+  const reservationWithToken = withToken<{ reservationId: string }>((b) => b.reservationId.slice(4));
+  const orderWithToken = withToken<{ orderId: string }>((b) => b.orderId.slice(4));
+  const stockRefusals = [409, 503] as const;
+
+  return [
+    // Nodes
+    {
+      method: 'put', pattern: '/v1/nodes/:nodeId', summary: 'Create or replace a fulfillment node (201 with its partnerToken when created)', roles: ops, body: schemas.NodeBody, success: [200, 201],
+      run: async ({ params, body }) => {
+        const { node, created } = await engine.putNode(params[0], body as NodeDefinition);
+        return created ? { status: 201, body: { ...node, partnerToken: auth.partnerToken(node.nodeId) } } : { status: 200, body: node };
+      },
     },
-  }));
+    { method: 'post', pattern: '/v1/nodes/:nodeId/status', summary: "Set a node's status; offline reroutes what it has not shipped", roles: ops, body: schemas.NodeStatusBody, success: [200], run: async ({ params, body }) => ok(await engine.setNodeStatus(params[0], (body as { status: 'online' }).status)) },
+    { method: 'get', pattern: '/v1/nodes', summary: 'List the nodes', roles: readers, success: [200], run: () => ok({ nodes: engine.listNodes() }) },
+    { method: 'get', pattern: '/v1/nodes/:nodeId', summary: 'One node', roles: readers, success: [200], run: ({ params }) => ok(engine.getNode(params[0])) },
+    // SKUs
+    {
+      method: 'put', pattern: '/v1/skus/:sku', summary: 'Create or update a SKU (name, maxPerCustomer)', roles: ops, body: schemas.SkuBody, success: [200, 201],
+      run: async ({ params, body }) => {
+        const { created, ...sku } = await engine.putSku(params[0], body as { name?: string });
+        return { status: created ? 201 : 200, body: sku };
+      },
+    },
+    // Inventory
+    { method: 'put', pattern: '/v1/inventory/:nodeId/:sku', summary: 'Set the absolute on-hand count (and safety stock) of a SKU at a node', roles: ops, body: schemas.StockBody, success: [200], run: async ({ params, body }) => ok(await engine.setStock(params[0], params[1], body as { onHand: number })) },
+    { method: 'post', pattern: '/v1/inventory/:nodeId/:sku/adjust', summary: 'Change the on-hand count of a SKU at a node by a delta', roles: ops, body: schemas.AdjustBody, success: [200], run: async ({ params, body }) => ok(await engine.adjustStock(params[0], params[1], body as { delta: number; reason: string })) },
+    { method: 'get', pattern: '/v1/inventory/:sku', summary: 'Stock of a SKU: onHand, reserved and available per node', roles: checkoutReaders, success: [200], run: async ({ params }) => ok(await engine.getInventory(params[0])) },
+    // Checkout
+    {
+      method: 'post', pattern: '/v1/reservations', summary: 'Hold stock for a cart: all lines or none', roles: checkout, body: schemas.ReservationBody, idempotent: true, success: [201], refusals: stockRefusals,
+      run: async ({ body, idempotency }) => {
+        const answer = await engine.createReservation(body as schemas.ReservationBody, idempotency);
+        return { status: answer.status, body: reservationWithToken(answer.body) };
+      },
+    },
+    {
+      method: 'post', pattern: '/v1/reservations/:id/confirm', summary: 'Confirm a hold into an order', roles: checkout, body: schemas.ConfirmBody, idempotent: true, success: [201], refusals: [409],
+      run: async ({ params, body, idempotency }) => {
+        const answer = await engine.confirmReservation(params[0], body as object, idempotency);
+        return { status: answer.status, body: orderWithToken(answer.body) };
+      },
+    },
+    { method: 'get', pattern: '/v1/reservations/:id', summary: 'A hold and its status', roles: checkoutReaders, success: [200], run: async ({ params }) => ok(reservationWithToken(await engine.getReservation(params[0]))) },
+    { method: 'del', pattern: '/v1/reservations/:id', summary: 'Release a hold', roles: checkout, success: [200], refusals: [409], run: async ({ params }) => ok(reservationWithToken(await engine.releaseReservation(params[0]))) },
+    {
+      method: 'post', pattern: '/v1/orders', summary: 'A hold and its confirmation in one call', roles: checkout, body: schemas.OrderBody, idempotent: true, success: [201], refusals: stockRefusals,
+      run: async ({ body, idempotency }) => {
+        const answer = await engine.createOrder(body as schemas.OrderBody, idempotency);
+        return { status: answer.status, body: orderWithToken(answer.body) };
+      },
+    },
+    { method: 'get', pattern: '/v1/orders/:id', summary: 'An order: status, lines, promise and history', roles: checkoutReaders, success: [200], run: async ({ params }) => ok(orderWithToken(await engine.getOrder(params[0]))) },
+    { method: 'post', pattern: '/v1/orders/:id/cancel', summary: 'Cancel an order, whole or some lines; what is not shipped returns to stock', roles: checkout, body: schemas.CancelBody, success: [200], refusals: [409], run: async ({ params, body }) => ok(orderWithToken(await engine.cancelOrder(params[0], (body as { lines?: [] }).lines))) },
+    { method: 'post', pattern: '/v1/promise', summary: 'Delivery options for a cart; holds nothing', roles: checkout, body: schemas.PromiseBody, success: [200], refusals: [409], run: ({ body }) => ok(engine.quote(body as schemas.ReservationBody)) },
+    // Fulfillment events
+    {
+      method: 'post', pattern: '/v1/nodes/:nodeId/events', summary: "A node's fulfillment event for an order (accepted, rejected, picked, packed, shipped, delivered)", roles: ['ops', 'partner'], body: schemas.NodeEventBody, success: [200], refusals: [409],
+      run: async ({ params, body }) => ok(await engine.nodeEvent(params[0], body as { orderId: string; type: 'accepted' })),
+    },
+    // Operations
+    {
+      method: 'post', pattern: '/v1/tokens/viewer', summary: 'Mint a signed, expiring viewer token (for a dashboard in a browser)', roles: ops, body: schemas.ViewerTokenBody, success: [201],
+      run: ({ body }) => ({ status: 201, body: auth.viewerToken((body as schemas.ViewerTokenBody).ttlSeconds ?? limits.viewerTokenTtlSecondsDefault) }),
+    },
+    { method: 'get', pattern: '/metrics', summary: 'Prometheus metrics', roles: ops, success: [200], run: async () => ({ status: 200, body: new RawText(await metrics.render(), metrics.contentType) }) },
+  ];
 }
 
 class RawText {
@@ -162,8 +231,12 @@ class RawText {
 
 const ok = (body: unknown): Reply => ({ status: 200, body });
 
-function handler(route: RouteSpec, auth: Auth, metrics: GatewayMetrics, logger: Logger) {
-  const paramCount = (route.pattern.match(/:/g) ?? []).length;
+function handler(route: RouteSpec, auth: Auth, metrics: GatewayMetrics, logger: Logger, inflight: Inflight) {
+  const paramNames = route.pattern.split('/').filter((part) => part.startsWith(':'));
+  const paramCount = paramNames.length;
+  /** A partner may use a route only for its own node: the one this param names (none: any). */
+  const nodeIdParam = paramNames.indexOf(':nodeId');
+  const validator: Validator<unknown> | undefined = route.body ? compile(route.body) : undefined;
   const routeName = `${route.method === 'del' ? 'DELETE' : route.method.toUpperCase()} ${route.pattern}`;
   return (res: HttpResponse, req: HttpRequest): void => {
     // Everything from `req` is read now: it is gone after the first await.
@@ -183,10 +256,12 @@ function handler(route: RouteSpec, auth: Auth, metrics: GatewayMetrics, logger: 
       const engineError = errorFromUnknown(error);
       if (engineError.code === 'INTERNAL') logger.error({ err: error, route: routeName }, 'request failed');
       // A body we refused unread would be parsed as the next request: close the connection.
-      sendError(res, state, engineError, engineError.code === 'PAYLOAD_TOO_LARGE');
+      sendError(res, state, engineError, engineError.code === 'PAYLOAD_TOO_LARGE' || inflight.draining);
       finish(errorStatus[engineError.code], engineError.code);
     };
 
+    // Shutting down: what is in flight finishes, nothing new starts.
+    if (inflight.draining) return fail(new EngineError('UNAVAILABLE', 'the server is shutting down', {}, 5));
     let params: string[];
     try {
       params = rawParams.map((p) => decodeURIComponent(p));
@@ -195,7 +270,7 @@ function handler(route: RouteSpec, auth: Auth, metrics: GatewayMetrics, logger: 
     }
     const principal = auth.verify(token);
     if (!principal) return fail(new EngineError('UNAUTHENTICATED', 'a valid bearer token is required'));
-    if (!route.roles.includes(principal.role) || (principal.role === 'partner' && principal.nodeId !== params[0])) {
+    if (!route.roles.includes(principal.role) || (principal.role === 'partner' && nodeIdParam >= 0 && principal.nodeId !== params[nodeIdParam])) {
       return fail(new EngineError('FORBIDDEN', 'this token may not do that', { role: principal.role }));
     }
     const badParam = params.find((p) => !idPattern.test(p));
@@ -206,12 +281,12 @@ function handler(route: RouteSpec, auth: Auth, metrics: GatewayMetrics, logger: 
 
     const run = async (): Promise<void> => {
       let body: unknown;
-      if (route.body) {
+      if (validator) {
         const raw = await readBody(res, state, contentLength, limits.bodyBytesMax);
         // A body whose every field is optional may be left out altogether.
-        body = raw.length === 0 && route.body.check({}) ? {} : parseJson(raw);
-        if (!route.body.check(body)) {
-          const { field, problem } = route.body.firstError(body);
+        body = raw.length === 0 && validator.check({}) ? {} : parseJson(raw);
+        if (!validator.check(body)) {
+          const { field, problem } = validator.firstError(body);
           throw new EngineError('VALIDATION_FAILED', `${field}: ${problem}`, { field });
         }
       }
@@ -228,7 +303,8 @@ function handler(route: RouteSpec, auth: Auth, metrics: GatewayMetrics, logger: 
       else sendJson(res, state, reply.status, reply.body);
       finish(reply.status);
     };
-    run().catch(fail);
+    const end = inflight.begin();
+    run().catch(fail).finally(end);
   };
 }
 

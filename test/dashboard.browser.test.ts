@@ -3,7 +3,8 @@
 // loads with nothing fetched from anywhere but the gateway, asks for a token (a wrong one is
 // refused on the page), takes a viewer token minted by ops, plots the nodes, shows a SKU's stock,
 // and when an order is placed through the API the order's events appear in the live list; the
-// search box finds the order and shows its history. A screenshot is saved to
+// search box finds the order and shows its history; a burst of 120 orders is summarised by the
+// firehose and the list stays capped at 100 rows. A screenshot is saved to
 // test-output/dashboard.png. Without Chromium this test fails and says how to install it.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -115,6 +116,16 @@ describe('the dashboard', () => {
     await page.fill('#order-id', orderId);
     await page.click('#search button');
     await page.waitForSelector('#order-history');
+
+    // A burst: the firehose summarises past its bound, and the page keeps at most 100 rows.
+    await ops('PUT', '/v1/inventory/wh-dallas/SKU-TEE', { onHand: 10_000 });
+    const burst = await Promise.all(Array.from({ length: 120 }, (_, i) => call(server.url, server.tokens.checkout, 'POST', '/v1/orders', {
+      customerId: `c-burst-${i}`, destination: { lat: 32.8, lon: -96.8 }, lines: [{ sku: 'SKU-TEE', qty: 1 }],
+    })));
+    expect(burst.every((answer) => answer.status === 201)).toBe(true);
+    await page.waitForSelector('#events li.summary', { timeout: 10_000 });
+    expect(await page.locator('#events li').count()).toBeLessThanOrEqual(100);
+    await page.waitForFunction(() => Number(document.getElementById('event-count')!.textContent!.split(' ')[0]) >= 3 + 120 * 3, undefined, { timeout: 10_000 });
     await page.waitForTimeout(1_100); // one more tick of the orders-per-second chart
 
     mkdirSync(outputDir, { recursive: true });

@@ -2,8 +2,8 @@
 // runs it) in a child process, with raw TCP HTTP clients and a real `ws` stream client: a request
 // whose body is still arriving when SIGTERM lands is answered (201) and is durable (there after a
 // restart); meanwhile the listen socket is closed (new connections refused) and a new request on
-// an open keep-alive connection gets 503 UNAVAILABLE with Retry-After; the stream is closed with
-// 1001; the process exits with code 0.
+// an open keep-alive connection gets 503 UNAVAILABLE with Retry-After, and /healthz answers 503
+// `stopping`; the stream is closed with 1001; the process exits with code 0.
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { call, startEngineProcess, tempDir, type EngineProcess } from './support/fixtures.js';
@@ -84,10 +84,13 @@ describe('SIGTERM', () => {
     const stream = await StreamClient.open(`ws://127.0.0.1:${port}/v1/stream?token=${tokens.viewer}`);
     expect(await stream.subscribe(['orders', 'sku:SD-SKU'])).toMatchObject({ op: 'subscribed' });
 
-    // A keep-alive connection, used once.
+    // Keep-alive connections, used once.
     const idle = await openSocket(port);
     idle.write(head('GET', '/v1/nodes', tokens.viewer));
     expect((await readResponse(idle)).status).toBe(200);
+    const probe = await openSocket(port);
+    probe.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    expect(await readResponse(probe)).toMatchObject({ status: 200, body: { status: 'ok' } });
 
     // A request in flight: headers and half of the body sent.
     const body = JSON.stringify({ customerId: 'c-sd', destination: { lat: 41.9, lon: -87.7 }, lines: [{ sku: 'SD-SKU', qty: 2 }] });
@@ -109,6 +112,9 @@ describe('SIGTERM', () => {
     expect(refused.status).toBe(503);
     expect(refused.body.error.code).toBe('UNAVAILABLE');
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    // A load balancer's health probe learns to send nothing more.
+    probe.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    expect(await readResponse(probe)).toMatchObject({ status: 503, body: { status: 'stopping' } });
     expect(stream.closed).toBeUndefined();
 
     // The request in flight finishes and is answered.
@@ -120,6 +126,7 @@ describe('SIGTERM', () => {
     expect((await stream.waitForClose(10_000)).code).toBe(1001);
     expect(await exited).toEqual({ code: 0, signal: null });
     idle.destroy();
+    probe.destroy();
     inflight.destroy();
 
     // What was answered is on disk.
