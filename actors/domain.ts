@@ -148,8 +148,10 @@ export interface OrderRecord {
   externalId?: string;
   payment?: Record<string, unknown>;
   fulfillment?: { type: 'delivery' | 'pickup'; nodeId?: string };
-  /** Nodes that rejected this order: it is not placed there again. */
+  /** Nodes that rejected this order (or let it wait past their acceptance deadline): not used again. */
   rejectedBy?: string[];
+  /** Per node with released lines not yet accepted: the acceptance deadline (epoch ms). */
+  acceptBy?: Record<string, number>;
 }
 
 /** The persisted form of an order actor: its state value and its context. */

@@ -7,6 +7,8 @@ export interface Config {
   seed: 'demo' | 'none';
   natsUrl?: string;
   logLevel: string;
+  /** How long a node has to accept released lines (OO_ACCEPT_SLA_SECONDS, default 4 h). */
+  acceptSlaSeconds: number;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
@@ -21,5 +23,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     seed,
     ...(env.OO_NATS_URL ? { natsUrl: env.OO_NATS_URL } : {}),
     logLevel: env.OO_LOG_LEVEL || 'info',
+    acceptSlaSeconds: positiveNumber(env.OO_ACCEPT_SLA_SECONDS, 4 * 3600, 'OO_ACCEPT_SLA_SECONDS'),
   };
+}
+
+function positiveNumber(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) throw new Error(`${name} must be a positive number, not ${value}`);
+  return number;
 }

@@ -37,6 +37,8 @@ export interface EngineOptions {
   bus?: Bus;
   logger?: Logger;
   bounds?: Partial<EngineBounds>;
+  /** How long a node has to accept released lines before they go elsewhere. Default 4 hours. */
+  acceptWithinMs?: number;
 }
 
 export interface ReservationRequest {
@@ -116,9 +118,11 @@ export class Engine {
   private fatalListeners: Array<(error: unknown) => void> = [];
 
   private readonly bounds: EngineBounds;
+  private readonly acceptWithinMs: number;
 
   constructor(options: EngineOptions) {
     this.bounds = { ...limits, ...options.bounds };
+    this.acceptWithinMs = options.acceptWithinMs ?? 4 * 3600 * 1000;
     const bounds = this.bounds;
     this.ledger = options.ledger;
     this.clock = options.clock ?? new SystemClock();
@@ -376,7 +380,7 @@ export class Engine {
     for (const { sku, qty } of waiting) assignments.push(...this.takeStock(coreId, sku, qty, candidates, done));
     // Backorders with still nothing to place stay as they are: no step, no event.
     if (from === 'backordered' && assignments.length === 0) return undefined;
-    const placed = this.orderStep(coreId, { type: 'reroute.assign', at: this.clock.now(), from, assignments });
+    const placed = this.orderStep(coreId, { type: 'reroute.assign', at: this.clock.now(), from, assignments, acceptWithinMs: this.acceptWithinMs });
     return { ...placed, done: [...placed.done, ...done] };
   }
 
@@ -613,7 +617,7 @@ export class Engine {
     // Released to its nodes at once: each node gets its fulfillment instruction. (A cart whose
     // every line is backordered has nothing to release yet.)
     if (!this.orderSnapshot(coreId)!.record.lines.some((l) => l.status === 'allocated')) return confirmed;
-    const dispatched = this.orderStep(coreId, { type: 'dispatch', at: now });
+    const dispatched = this.orderStep(coreId, { type: 'dispatch', at: now, acceptWithinMs: this.acceptWithinMs });
     return {
       body: dispatched.body,
       events: [...confirmed.events, ...dispatched.events],
@@ -638,6 +642,7 @@ export class Engine {
     const snapshot = this.orderSnapshot(coreId)!;
     this.purchaseLimits.track(before, snapshot);
     this.backorders.track(before, snapshot);
+    this.trackAcceptDeadlines(before, snapshot);
     const done = [this.orders.begin(coreId)];
     const touched = new Map<string, Set<string>>();
     const note = (move: StockMove) => {
@@ -817,6 +822,33 @@ export class Engine {
     this.timers.set('sweep', this.clock.setTimeout(run, limits.expirySweepIntervalMs));
   }
 
+  /** Acceptance deadlines live in the ledger as durable timers, set and cleared as the record changes. */
+  private trackAcceptDeadlines(before: OrderSnapshot | undefined, after: OrderSnapshot): void {
+    const was = before?.record.acceptBy ?? {};
+    const now = terminalOrderStates.has(after.state) ? {} : (after.record.acceptBy ?? {});
+    const coreId = after.record.coreId;
+    for (const [nodeId, dueAt] of Object.entries(was)) {
+      if (now[nodeId] !== dueAt) this.ledger.clearTimer({ dueAt, kind: 'accept', coreId, nodeId });
+    }
+    for (const [nodeId, dueAt] of Object.entries(now)) {
+      if (was[nodeId] !== dueAt) this.ledger.setTimer({ dueAt, kind: 'accept', coreId, nodeId });
+    }
+  }
+
+  /** Fires due durable timers: a node that has not accepted in time loses those lines to the next node. */
+  private fireDueTimers(): Decision<undefined> {
+    let decision = emptyDecision();
+    for (const timer of this.ledger.dueTimers(this.clock.now(), limits.expirySweepBatchMax)) {
+      const snapshot = this.orderSnapshot(timer.coreId);
+      if (!snapshot || snapshot.record.acceptBy?.[timer.nodeId] !== timer.dueAt) {
+        this.ledger.clearTimer(timer);
+        continue;
+      }
+      decision = merge(decision, this.reroute(timer.coreId, timer.nodeId, 'unaccepted'), undefined);
+    }
+    return decision;
+  }
+
   /**
    * Expires every hold whose deadline has passed; returns how many it expired. Sweeps run one at a
    * time: a call while one runs waits for it and then sweeps again, so an awaited sweep has always
@@ -829,6 +861,7 @@ export class Engine {
   }
 
   private async sweepOnce(): Promise<number> {
+    if (this.fatalError === undefined && !this.stopped) await this.commit(this.fireDueTimers());
     let expired = 0;
     for (;;) {
       const due = this.ledger.dueExpiries(this.clock.now(), limits.expirySweepBatchMax);

@@ -20,6 +20,14 @@ export interface IdempotencyRecord {
   at: number;
 }
 
+/** A durable timer: it survives a restart, and the engine's sweep fires it when due. */
+export interface DurableTimer {
+  dueAt: number;
+  kind: 'accept';
+  coreId: string;
+  nodeId: string;
+}
+
 export interface PositionRow {
   sku: string;
   nodeId: string;
@@ -48,12 +56,16 @@ export interface Ledger {
   /** Holds whose deadline is at or before `nowMs`, earliest first. */
   dueExpiries(nowMs: number, limit: number): Array<{ coreId: string; expiresAt: number }>;
   getMeta<T>(key: string): T | undefined;
+  /** Timers due at or before `nowMs`, earliest first. */
+  dueTimers(nowMs: number, limit: number): DurableTimer[];
 
   putPosition(sku: string, nodeId: string, position: Position): void;
   /** `isNew` spares a read when the caller knows the order was never written. */
   putOrder(snapshot: OrderSnapshot, live: boolean, isNew?: boolean): void;
   setExpiry(coreId: string, expiresAt: number): void;
   clearExpiry(coreId: string, expiresAt: number): void;
+  setTimer(timer: DurableTimer): void;
+  clearTimer(timer: DurableTimer): void;
   putNode(record: NodeRecord): void;
   putSku(record: SkuRecord): void;
   putIdempotency(scope: string, key: string, record: IdempotencyRecord): void;

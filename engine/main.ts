@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const ledger = new LmdbLedger({ path: join(dataDir, 'ledger') });
-  const engine = new Engine({ ledger, logger });
+  const engine = new Engine({ ledger, logger, acceptWithinMs: config.acceptSlaSeconds * 1000 });
   const isEmpty = ledger.getMeta<boolean>('initialized') !== true;
   await engine.start();
   if (isEmpty) {
@@ -44,8 +44,12 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal, inflight: gateway.inflight() }, 'shutting down');
-    const abandoned = await gateway.shutdown(limits.shutdownDrainMs);
+    const inflight = gateway.inflight();
+    // The listener closes synchronously as the drain starts; only then is it said, so whoever
+    // reads "shutting down" finds the port closed.
+    const drained = gateway.shutdown(limits.shutdownDrainMs);
+    logger.info({ signal, inflight }, 'shutting down');
+    const abandoned = await drained;
     await engine.stop();
     await ledger.close();
     logger.info({ abandoned }, 'stopped');

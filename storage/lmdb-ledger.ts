@@ -1,6 +1,6 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { NodeRecord, OrderSnapshot, Position, SkuRecord } from '../actors/domain.js';
-import type { IdempotencyRecord, Ledger, PositionRow, StoredEvent } from '../engine/ledger.js';
+import type { DurableTimer, IdempotencyRecord, Ledger, PositionRow, StoredEvent } from '../engine/ledger.js';
 
 // The ledger on LMDB (lmdb-js, values in msgpackr). One environment, one named database per kind.
 //
@@ -25,6 +25,7 @@ export class LmdbLedger implements Ledger {
   private readonly orders: Database<OrderSnapshot, string>;
   private readonly live: Database<number, string>;
   private readonly expiry: Database<number, [number, string]>;
+  private readonly timers: Database<number, [number, string, string, string]>;
   private readonly nodes: Database<NodeRecord, string>;
   private readonly skus: Database<SkuRecord, string>;
   private readonly idempotency: Database<IdempotencyRecord, [string, string]>;
@@ -59,6 +60,7 @@ export class LmdbLedger implements Ledger {
     this.orders = this.root.openDB({ name: 'orders', sharedStructuresKey: Symbol.for('structures') });
     this.live = this.root.openDB({ name: 'live' });
     this.expiry = this.root.openDB({ name: 'expiry' });
+    this.timers = this.root.openDB({ name: 'timers' });
     this.nodes = this.root.openDB({ name: 'nodes' });
     this.skus = this.root.openDB({ name: 'skus' });
     this.idempotency = this.root.openDB({ name: 'idempotency' });
@@ -151,6 +153,22 @@ export class LmdbLedger implements Ledger {
     const found: Array<{ coreId: string; expiresAt: number }> = [];
     for (const key of this.expiry.getKeys({ end: [nowMs, '\uffff'], limit })) found.push({ coreId: key[1], expiresAt: key[0] });
     return found;
+  }
+
+  dueTimers(nowMs: number, limit: number): DurableTimer[] {
+    const found: DurableTimer[] = [];
+    for (const key of this.timers.getKeys({ end: [nowMs, '\uffff'], limit })) {
+      found.push({ dueAt: key[0], kind: key[1] as DurableTimer['kind'], coreId: key[2], nodeId: key[3] });
+    }
+    return found;
+  }
+
+  setTimer(timer: DurableTimer): void {
+    this.put(this.timers, [timer.dueAt, timer.kind, timer.coreId, timer.nodeId], 1);
+  }
+
+  clearTimer(timer: DurableTimer): void {
+    this.remove(this.timers, [timer.dueAt, timer.kind, timer.coreId, timer.nodeId]);
   }
 
   getMeta<T>(key: string): T | undefined {

@@ -108,8 +108,8 @@ export function applyCancel(lines: readonly OrderLine[], requests?: readonly Lin
 }
 
 /** The node gives back its unshipped lines (all, or the requested quantities): they become `rerouting`. */
-export function applyGiveBack(lines: readonly OrderLine[], nodeId: string, requests?: readonly LineRequest[]): LineChange {
-  return moveLines(lines, (line) => line.nodeId === nodeId && movable(line.status), 'rerouting', requests);
+export function applyGiveBack(lines: readonly OrderLine[], nodeId: string, requests?: readonly LineRequest[], onlyUnaccepted = false): LineChange {
+  return moveLines(lines, (line) => line.nodeId === nodeId && movable(line.status) && (!onlyUnaccepted || line.status === 'released'), 'rerouting', requests);
 }
 
 export interface Assignment {

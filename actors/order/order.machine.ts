@@ -12,15 +12,17 @@ export type OrderEvent =
   | { type: 'confirm'; at: number; payment?: Record<string, unknown>; externalId?: string }
   | { type: 'hold.release'; at: number }
   | { type: 'expire'; at: number }
-  | { type: 'dispatch'; at: number }
+  /** Releases the allocated lines to their nodes; each must accept within `acceptWithinMs`. */
+  | { type: 'dispatch'; at: number; acceptWithinMs?: number }
   | { type: 'node.event'; at: number; nodeId: string; event: NodeEventType; lines?: readonly LineRequest[]; trackingId?: string }
   | { type: 'cancel'; at: number; lines?: readonly LineRequest[] }
   /** A node gives back unshipped lines (it rejected them, went offline, or counted less stock). */
   | { type: 'reroute.release'; at: number; nodeId: string; reason: RerouteReason; lines?: readonly LineRequest[] }
   /** The runtime placed the waiting lines at these nodes (it took the stock); the rest wait as backorders. */
-  | { type: 'reroute.assign'; at: number; from: 'rerouting' | 'backordered'; assignments: readonly Assignment[] };
+  | { type: 'reroute.assign'; at: number; from: 'rerouting' | 'backordered'; assignments: readonly Assignment[]; acceptWithinMs?: number };
 
-export type RerouteReason = 'rejected' | 'offline' | 'shrinkage';
+/** Why a node gives lines back. `unaccepted`: it let them wait past its acceptance deadline. */
+export type RerouteReason = 'rejected' | 'unaccepted' | 'offline' | 'shrinkage';
 
 export type OrderDecision =
   | { type: 'decided'; history: HistoryEntry[]; release: StockMove[]; ship: StockMove[] }
@@ -37,7 +39,21 @@ const refused = (reason: string, details: Record<string, unknown> = {}): OrderDe
 /** The record with new lines and history, and the history entries as numbered. */
 function withLines(record: OrderRecord, lines: OrderLine[], entries: NewHistoryEntry[]): { next: OrderRecord; added: HistoryEntry[] } {
   const { history, added } = appendHistory(record.history, entries, orderHistoryMax);
-  return { next: { ...record, lines, history }, added };
+  return { next: { ...record, lines, history, ...acceptDeadlines(record.acceptBy, lines) }, added };
+}
+
+/**
+ * Acceptance deadlines follow the lines: a node keeps its deadline while it has released lines
+ * not yet accepted; nodes newly given released lines get `at + acceptWithinMs`.
+ */
+function acceptDeadlines(current: Record<string, number> | undefined, lines: readonly OrderLine[], at?: number, acceptWithinMs?: number): { acceptBy?: Record<string, number> } {
+  const waiting = new Set(lines.filter((l) => l.status === 'released').map((l) => l.nodeId));
+  const next: Record<string, number> = {};
+  for (const nodeId of waiting) {
+    const deadline = current?.[nodeId] ?? (at !== undefined && acceptWithinMs !== undefined ? at + acceptWithinMs : undefined);
+    if (deadline !== undefined) next[nodeId] = deadline;
+  }
+  return Object.keys(next).length > 0 || current ? { acceptBy: next } : {};
 }
 
 export const orderMachine = setup({
@@ -64,16 +80,18 @@ export const orderMachine = setup({
   actions: {
     giveBack: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'reroute.release') return;
-      const change = applyGiveBack(context.lines, event.nodeId, event.lines);
+      // A node past its acceptance deadline gives back only what it has not accepted.
+      const change = applyGiveBack(context.lines, event.nodeId, event.lines, event.reason === 'unaccepted');
       if (!change.ok) {
         enqueue(emit(refused(change.reason, { ...change.details, nodeId: event.nodeId })));
         return;
       }
-      const entries: NewHistoryEntry[] = event.reason === 'rejected'
-        ? [{ at: iso(event.at), type: 'order.rejected', nodeId: event.nodeId, lines: change.moved.map(({ sku, qty }) => ({ sku, qty })) }]
+      const refusedByNode = event.reason === 'rejected' || event.reason === 'unaccepted';
+      const entries: NewHistoryEntry[] = refusedByNode
+        ? [{ at: iso(event.at), type: event.reason === 'rejected' ? 'order.rejected' : 'order.accept_timeout', nodeId: event.nodeId, lines: change.moved.map(({ sku, qty }) => ({ sku, qty })) }]
         : [];
       const { next, added } = withLines(context, change.lines, entries);
-      const rejectedBy = event.reason === 'rejected' && !context.rejectedBy?.includes(event.nodeId) ? { rejectedBy: [...(context.rejectedBy ?? []), event.nodeId] } : {};
+      const rejectedBy = refusedByNode && !context.rejectedBy?.includes(event.nodeId) ? { rejectedBy: [...(context.rejectedBy ?? []), event.nodeId] } : {};
       enqueue(assign({ ...next, ...rejectedBy }));
       enqueue(emit(decided(added, change.moved)));
     }),
@@ -95,7 +113,7 @@ export const orderMachine = setup({
         entries.push({ at: iso(event.at), type: 'order.backordered', lines: backordered.map(({ sku, qty }) => ({ sku, qty })) });
       }
       const { next, added } = withLines(context, lines, entries);
-      enqueue(assign(next));
+      enqueue(assign({ ...next, ...acceptDeadlines(context.acceptBy, lines, event.at, event.acceptWithinMs) }));
       enqueue(emit(decided(added)));
     }),
     refuseInState: enqueueActions(({ event, self, enqueue }) => {
@@ -202,8 +220,9 @@ export const orderMachine = setup({
           target: '.settling',
           actions: enqueueActions(({ context, event, enqueue }) => {
             const lines = context.lines.filter((l) => l.status === 'allocated').map(({ sku, qty }) => ({ sku, qty }));
-            const { next, added } = withLines(context, setStatus(context.lines, 'allocated', 'released'), [{ at: iso(event.at), type: 'order.released', lines }]);
-            enqueue(assign(next));
+            const released = setStatus(context.lines, 'allocated', 'released');
+            const { next, added } = withLines(context, released, [{ at: iso(event.at), type: 'order.released', lines }]);
+            enqueue(assign({ ...next, ...acceptDeadlines(context.acceptBy, released, event.at, event.acceptWithinMs) }));
             enqueue(emit(decided(added)));
           }),
         },

@@ -26,9 +26,9 @@ export interface TestEngine {
   stop(): Promise<void>;
 }
 
-export async function openEngine(dataDir: string, clock?: Clock, bounds?: Partial<EngineBounds>): Promise<TestEngine> {
+export async function openEngine(dataDir: string, clock?: Clock, bounds?: Partial<EngineBounds>, options: { acceptWithinMs?: number } = {}): Promise<TestEngine> {
   const ledger = new LmdbLedger({ path: join(dataDir, 'ledger') });
-  const engine = new Engine({ ledger, ...(clock ? { clock } : {}), ...(bounds ? { bounds } : {}), logger: silentLogger });
+  const engine = new Engine({ ledger, ...(clock ? { clock } : {}), ...(bounds ? { bounds } : {}), ...options, logger: silentLogger });
   await engine.start();
   return {
     dataDir,
