@@ -118,10 +118,13 @@ export interface HistoryEntry {
   nodeId?: string;
   lines?: Array<{ sku: string; qty: number }>;
   trackingId?: string;
+  reasons?: string[];
+  reason?: string;
 }
 
 export type ReservationStatus = 'held' | 'confirmed' | 'released' | 'expired';
 export type OrderStatus =
+  | 'exception'
   | 'backordered'
   | 'allocated'
   | 'released'
@@ -152,6 +155,10 @@ export interface OrderRecord {
   rejectedBy?: string[];
   /** Per node with released lines not yet accepted: the acceptance deadline (epoch ms). */
   acceptBy?: Record<string, number>;
+  /** What the cart is worth, in the base currency, when its lines carry prices. */
+  value?: { amount: number; currency: string };
+  /** A risk review: pending keeps the order in `exception`, unreleased, until approved or rejected. */
+  review?: { status: 'pending' | 'approved' | 'rejected'; reasons: string[]; at: string };
 }
 
 /** The persisted form of an order actor: its state value and its context. */

@@ -9,6 +9,10 @@ export interface Config {
   logLevel: string;
   /** How long a node has to accept released lines (OO_ACCEPT_SLA_SECONDS, default 4 h). */
   acceptSlaSeconds: number;
+  /** Review rules (OO_REVIEW_MAX_ORDER_VALUE, OO_REVIEW_MAX_ORDERS_PER_CUSTOMER_HOUR, OO_REVIEW_MAX_ORDERS_PER_DESTINATION_HOUR). */
+  review: { maxOrderValue?: number; maxOrdersPerCustomerPerHour?: number; maxOrdersPerDestinationPerHour?: number };
+  /** OO_BASE_CURRENCY (default USD) and OO_CURRENCY_RATES, JSON such as {"EUR":1.08}. */
+  currency: { base: string; rates: Record<string, number> };
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
@@ -24,6 +28,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     ...(env.OO_NATS_URL ? { natsUrl: env.OO_NATS_URL } : {}),
     logLevel: env.OO_LOG_LEVEL || 'info',
     acceptSlaSeconds: positiveNumber(env.OO_ACCEPT_SLA_SECONDS, 4 * 3600, 'OO_ACCEPT_SLA_SECONDS'),
+    review: {
+      ...optional('maxOrderValue', env.OO_REVIEW_MAX_ORDER_VALUE, 'OO_REVIEW_MAX_ORDER_VALUE'),
+      ...optional('maxOrdersPerCustomerPerHour', env.OO_REVIEW_MAX_ORDERS_PER_CUSTOMER_HOUR, 'OO_REVIEW_MAX_ORDERS_PER_CUSTOMER_HOUR'),
+      ...optional('maxOrdersPerDestinationPerHour', env.OO_REVIEW_MAX_ORDERS_PER_DESTINATION_HOUR, 'OO_REVIEW_MAX_ORDERS_PER_DESTINATION_HOUR'),
+    },
+    currency: { base: env.OO_BASE_CURRENCY || 'USD', rates: rates(env.OO_CURRENCY_RATES) },
   };
 }
 
@@ -32,4 +42,17 @@ function positiveNumber(value: string | undefined, fallback: number, name: strin
   const number = Number(value);
   if (!Number.isFinite(number) || number <= 0) throw new Error(`${name} must be a positive number, not ${value}`);
   return number;
+}
+
+function optional<K extends string>(key: K, value: string | undefined, name: string): Partial<Record<K, number>> {
+  return value === undefined || value === '' ? {} : ({ [key]: positiveNumber(value, 0, name) } as Partial<Record<K, number>>);
+}
+
+function rates(value: string | undefined): Record<string, number> {
+  if (!value) return {};
+  const parsed = JSON.parse(value) as Record<string, unknown>;
+  for (const [code, rate] of Object.entries(parsed)) {
+    if (!/^[A-Z]{3}$/.test(code) || typeof rate !== 'number' || !(rate > 0)) throw new Error(`OO_CURRENCY_RATES: ${code} must map to a positive number`);
+  }
+  return parsed as Record<string, number>;
 }

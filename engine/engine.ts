@@ -7,7 +7,7 @@ import { orderMachine, type OrderDecision, type OrderEvent, type RerouteReason }
 import { skuInventoryMachine, type SkuInventoryDecision, type SkuInventoryEvent } from '../actors/sku-inventory/sku-inventory.machine.js';
 import { allocate, totalAvailable } from '../actors/sku-inventory/allocate.js';
 import { assert } from './assert.js';
-import type { Bus } from './bus/bus.js';
+import { subjectToken, type Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/memory-bus.js';
 import { SystemClock, type Clock, type TimerHandle } from './clock.js';
 import { EngineError, invalidState, notFound, overloaded } from './errors.js';
@@ -18,6 +18,7 @@ import { limits } from './limits.js';
 import { silentLogger, type Logger } from './logger.js';
 import { BackorderIndex, PurchaseLimits } from './read-models.js';
 import { auditLedger, repairPositions, type AuditReport } from './recovery.js';
+import { orderValue, ReviewPolicy, type ReviewRules } from './review.js';
 import { emptyDecision, heldBefore, isOrder, merge, mergeLineRequests, orderEvent, type Decision } from './decision.js';
 import { orderSnapshotOf, restoreOrderActor } from './order-snapshot.js';
 import { CandidateRanker, promiseFor } from './routing/simple-router.js';
@@ -39,13 +40,20 @@ export interface EngineOptions {
   bounds?: Partial<EngineBounds>;
   /** How long a node has to accept released lines before they go elsewhere. Default 4 hours. */
   acceptWithinMs?: number;
+  /** Rules that send an order to review (`exception`) instead of releasing it. Default: none. */
+  review?: ReviewRules;
+  /** The base currency and the rates that convert others into it (1 unit = rate base units). */
+  currency?: { base: string; rates: Record<string, number> };
 }
 
 export interface ReservationRequest {
   customerId: string;
   channel?: string;
   destination: Destination;
-  lines: LineRequest[];
+  /** Unit prices are optional; with them the order has a value (for review rules). */
+  lines: Array<LineRequest & { unitPrice?: number }>;
+  /** ISO 4217 code of the unit prices; default: the base currency. */
+  currency?: string;
   ttlSeconds?: number;
   allowSplit?: boolean;
   fulfillment?: { type: 'delivery' | 'pickup'; nodeId?: string };
@@ -119,10 +127,14 @@ export class Engine {
 
   private readonly bounds: EngineBounds;
   private readonly acceptWithinMs: number;
+  private readonly review: ReviewPolicy;
+  private readonly currency: { base: string; rates: Record<string, number> };
 
   constructor(options: EngineOptions) {
     this.bounds = { ...limits, ...options.bounds };
     this.acceptWithinMs = options.acceptWithinMs ?? 4 * 3600 * 1000;
+    this.review = new ReviewPolicy(options.review);
+    this.currency = options.currency ?? { base: 'USD', rates: {} };
     const bounds = this.bounds;
     this.ledger = options.ledger;
     this.clock = options.clock ?? new SystemClock();
@@ -481,6 +493,32 @@ export class Engine {
     return decision.body;
   }
 
+  /** A person approves an order held for review: it is released to its nodes now. */
+  async approveOrder(orderId: string): Promise<OrderView> {
+    this.checkLoad();
+    const coreId = this.coreIdFor(orderId, 'ord_', 'order');
+    const snapshot = this.orderSnapshot(coreId);
+    if (!snapshot || !isOrder(snapshot)) throw notFound('order', orderId);
+    let decision = this.orderStep(coreId, { type: 'review.approve', at: this.clock.now() });
+    if (this.orderSnapshot(coreId)!.record.lines.some((l) => l.status === 'allocated')) {
+      const dispatched = this.orderStep(coreId, { type: 'dispatch', at: this.clock.now(), acceptWithinMs: this.acceptWithinMs });
+      decision = merge(decision, dispatched, dispatched.body);
+    }
+    await this.commit(decision);
+    return decision.body;
+  }
+
+  /** A person rejects an order held for review: it is cancelled and its stock returns. */
+  async rejectOrder(orderId: string): Promise<OrderView> {
+    this.checkLoad();
+    const coreId = this.coreIdFor(orderId, 'ord_', 'order');
+    const snapshot = this.orderSnapshot(coreId);
+    if (!snapshot || !isOrder(snapshot)) throw notFound('order', orderId);
+    const decision = this.orderStep(coreId, { type: 'review.reject', at: this.clock.now() });
+    await this.commit(decision);
+    return decision.body;
+  }
+
   async nodeEvent(nodeId: string, request: NodeEventRequest): Promise<OrderView> {
     this.checkLoad();
     if (!this.nodesById.has(nodeId)) throw notFound('node', nodeId);
@@ -550,6 +588,9 @@ export class Engine {
     const lines = mergeLineRequests(request.lines);
     const overLimit = this.purchaseLimits.check(request.customerId, lines);
     if (overLimit) throw overLimit;
+    if (request.currency !== undefined && request.currency !== this.currency.base && this.currency.rates[request.currency] === undefined) {
+      throw new EngineError('VALIDATION_FAILED', `no exchange rate for ${request.currency}`, { field: 'currency' });
+    }
     const allowSplit = request.allowSplit ?? true;
     let candidates = this.ranker.rank(request);
     if (!allowSplit) candidates = this.singleNodeFor(lines, candidates);
@@ -571,6 +612,7 @@ export class Engine {
       this.persistPositions(sku, [...new Set(held.filter((m) => m.sku === sku).map((m) => m.nodeId))]);
     }
     const ttlSeconds = request.ttlSeconds ?? limits.ttlSecondsDefault;
+    const amount = orderValue(request.lines, request.currency, this.currency.rates, this.currency.base);
     const record: OrderRecord = {
       coreId,
       customerId: request.customerId,
@@ -582,6 +624,7 @@ export class Engine {
       promise: promiseFor(held.map((m) => m.nodeId), this.nodesById, request.destination, now),
       history: [{ seq: 1, at: iso(now), type: 'reservation.held' }],
       ...(request.fulfillment ? { fulfillment: request.fulfillment } : {}),
+      ...(amount !== undefined ? { value: { amount, currency: this.currency.base } } : {}),
     };
     // A hold is born as a record in state `held`, the order machine's initial state; its actor is
     // spawned on its first event (confirm, release, expiry), which keeps the hot path lean.
@@ -608,15 +651,18 @@ export class Engine {
       throw invalidState(`reservation is ${status}`, { status });
     }
     const now = this.clock.now();
+    const reasons = this.review.assess({ customerId: snapshot.record.customerId, destination: snapshot.record.destination, ...(snapshot.record.value ? { value: snapshot.record.value.amount } : {}) }, now);
     const confirmed = this.orderStep(coreId, {
       type: 'confirm',
       at: now,
+      ...(reasons.length > 0 ? { review: { reasons } } : {}),
       ...(request.payment ? { payment: request.payment } : {}),
       ...(request.externalId ? { externalId: request.externalId } : {}),
     });
     // Released to its nodes at once: each node gets its fulfillment instruction. (A cart whose
     // every line is backordered has nothing to release yet.)
-    if (!this.orderSnapshot(coreId)!.record.lines.some((l) => l.status === 'allocated')) return confirmed;
+    const after = this.orderSnapshot(coreId)!;
+    if (after.state === 'exception' || !after.record.lines.some((l) => l.status === 'allocated')) return confirmed;
     const dispatched = this.orderStep(coreId, { type: 'dispatch', at: now, acceptWithinMs: this.acceptWithinMs });
     return {
       body: dispatched.body,
@@ -775,7 +821,7 @@ export class Engine {
     }
     for (const coreId of decision.passivate ?? []) this.orders.passivate(coreId);
     this.events.publish(decision.events);
-    for (const { nodeId, message } of decision.instructions ?? []) this.bus.publish(`node.${nodeId}.instructions`, message);
+    for (const { nodeId, message } of decision.instructions ?? []) this.bus.publish(`node.${subjectToken(nodeId)}.instructions`, message);
   }
 
   private fail(error: unknown): void {

@@ -21,12 +21,14 @@ async function main(): Promise<void> {
     logger.warn('uWebSockets.js native binary did not load: running on its slow JavaScript fallback; see the README');
   }
   if (config.natsUrl) {
-    logger.warn({ natsUrl: config.natsUrl }, 'OO_NATS_URL is set, but this build runs the in-process bus only');
+    // Never log credentials a URL may carry (nats://user:password@host).
+    const natsUrl = config.natsUrl.replace(/\/\/[^@/]*@/, '//[redacted]@');
+    logger.warn({ natsUrl }, 'OO_NATS_URL is set, but this build runs the in-process bus only');
   }
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const ledger = new LmdbLedger({ path: join(dataDir, 'ledger') });
-  const engine = new Engine({ ledger, logger, acceptWithinMs: config.acceptSlaSeconds * 1000 });
+  const engine = new Engine({ ledger, logger, acceptWithinMs: config.acceptSlaSeconds * 1000, review: config.review, currency: config.currency });
   const isEmpty = ledger.getMeta<boolean>('initialized') !== true;
   await engine.start();
   if (isEmpty) {

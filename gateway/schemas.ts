@@ -12,6 +12,9 @@ const Short = Type.String({ minLength: 1, maxLength: 200 });
 
 const Line = Type.Object({ sku: Id, qty: Qty }, { additionalProperties: false });
 const Lines = Type.Array(Line, { minItems: 1, maxItems: limits.linesPerOrderMax });
+/** A cart line may carry its unit price (in the request's `currency`), which gives the order a value. */
+const PricedLine = Type.Object({ sku: Id, qty: Qty, unitPrice: Type.Optional(Type.Number({ minimum: 0, maximum: 1_000_000_000 })) }, { additionalProperties: false });
+const PricedLines = Type.Array(PricedLine, { minItems: 1, maxItems: limits.linesPerOrderMax });
 
 const Destination = Type.Object({
   lat: Latitude,
@@ -29,7 +32,8 @@ const reservationFields = {
   customerId: Id,
   channel: Type.Optional(Type.Union(['web', 'app', 'store', 'b2b', 'marketplace', 'social'].map((c) => Type.Literal(c)))),
   destination: Destination,
-  lines: Lines,
+  lines: PricedLines,
+  currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })),
   ttlSeconds: Type.Optional(Type.Integer({ minimum: limits.ttlSecondsMin, maximum: limits.ttlSecondsMax })),
   allowSplit: Type.Optional(Type.Boolean()),
   fulfillment: Type.Optional(Fulfillment),

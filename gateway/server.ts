@@ -209,6 +209,8 @@ function routeTable(engine: Engine, auth: Auth, metrics: GatewayMetrics): RouteS
       },
     },
     { method: 'get', pattern: '/v1/orders/:id', summary: 'An order: status, lines, promise and history', roles: checkoutReaders, success: [200], run: async ({ params }) => ok(orderWithToken(await engine.getOrder(params[0]))) },
+    { method: 'post', pattern: '/v1/orders/:id/approve', summary: 'Approve an order held for review (status exception): it is released to its nodes', roles: ops, success: [200], refusals: [409], run: async ({ params }) => ok(orderWithToken(await engine.approveOrder(params[0]))) },
+    { method: 'post', pattern: '/v1/orders/:id/reject', summary: 'Reject an order held for review: it is cancelled and its stock returns', roles: ops, success: [200], refusals: [409], run: async ({ params }) => ok(orderWithToken(await engine.rejectOrder(params[0]))) },
     { method: 'post', pattern: '/v1/orders/:id/cancel', summary: 'Cancel an order, whole or some lines; what is not shipped returns to stock', roles: checkout, body: schemas.CancelBody, success: [200], refusals: [409], run: async ({ params, body }) => ok(orderWithToken(await engine.cancelOrder(params[0], (body as { lines?: [] }).lines))) },
     { method: 'post', pattern: '/v1/promise', summary: 'Delivery options for a cart; holds nothing', roles: checkout, body: schemas.PromiseBody, success: [200], refusals: [409], run: ({ body }) => ok(engine.quote(body as schemas.ReservationBody)) },
     // Fulfillment events

@@ -9,7 +9,10 @@ import { appendHistory, applyAssignments, applyCancel, applyGiveBack, applyNodeE
 export const orderHistoryMax = 200;
 
 export type OrderEvent =
-  | { type: 'confirm'; at: number; payment?: Record<string, unknown>; externalId?: string }
+  /** With `review`, the order waits in `exception` for a person instead of being released. */
+  | { type: 'confirm'; at: number; payment?: Record<string, unknown>; externalId?: string; review?: { reasons: string[] } }
+  | { type: 'review.approve'; at: number }
+  | { type: 'review.reject'; at: number }
   | { type: 'hold.release'; at: number }
   | { type: 'expire'; at: number }
   /** Releases the allocated lines to their nodes; each must accept within `acceptWithinMs`. */
@@ -76,6 +79,7 @@ export const orderMachine = setup({
     isShipped: ({ context }) => orderStatusOf(context.lines) === 'shipped',
     isDelivered: ({ context }) => orderStatusOf(context.lines) === 'delivered',
     isCancelled: ({ context }) => orderStatusOf(context.lines) === 'cancelled',
+    inReview: ({ context }) => context.review?.status === 'pending',
   },
   actions: {
     giveBack: enqueueActions(({ context, event, enqueue }) => {
@@ -97,7 +101,9 @@ export const orderMachine = setup({
     }),
     placeWaiting: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type !== 'reroute.assign') return;
-      const placed = self.getSnapshot().value === 'held' ? 'held' : 'released';
+      const value = self.getSnapshot().value;
+      const inReview = typeof value === 'object' && (value as { order?: string }).order === 'exception';
+      const placed = value === 'held' ? 'held' : inReview ? 'allocated' : 'released';
       const lines = applyAssignments(context.lines, event.from, event.assignments, placed);
       if (!lines) {
         enqueue(emit(refused('the assignments ask for more than is waiting', { from: event.from })));
@@ -133,10 +139,13 @@ export const orderMachine = setup({
             guard: 'beforeDeadline',
             target: 'order',
             actions: enqueueActions(({ context, event, enqueue }) => {
-              const { next, added } = withLines(context, setStatus(context.lines, 'held', 'allocated'), [{ at: iso(event.at), type: 'order.allocated' }]);
+              const entries: NewHistoryEntry[] = [{ at: iso(event.at), type: 'order.allocated' }];
+              if (event.review) entries.push({ at: iso(event.at), type: 'order.exception', reasons: event.review.reasons });
+              const { next, added } = withLines(context, setStatus(context.lines, 'held', 'allocated'), entries);
               enqueue(assign({
                 ...next,
                 confirmedAt: event.at,
+                ...(event.review ? { review: { status: 'pending' as const, reasons: event.review.reasons, at: iso(event.at) } } : {}),
                 ...(event.payment ? { payment: event.payment } : {}),
                 ...(event.externalId ? { externalId: event.externalId } : {}),
               }));
@@ -235,6 +244,7 @@ export const orderMachine = setup({
         settling: {
           always: [
             { guard: 'isCancelled', target: 'cancelled' },
+            { guard: 'inReview', target: 'exception' },
             { guard: 'isDelivered', target: 'delivered' },
             { guard: 'isShipped', target: 'shipped' },
             { guard: 'isPartiallyShipped', target: 'partially_shipped' },
@@ -244,6 +254,32 @@ export const orderMachine = setup({
           ],
         },
         allocated: {},
+        // Held for a person: the stock stays reserved, nothing is released to a node.
+        exception: {
+          on: {
+            'review.approve': {
+              target: 'settling',
+              actions: enqueueActions(({ context, event, enqueue }) => {
+                const { next, added } = withLines(context, context.lines, [{ at: iso(event.at), type: 'order.approved' }]);
+                enqueue(assign({ ...next, review: { ...context.review!, status: 'approved' as const } }));
+                enqueue(emit(decided(added)));
+              }),
+            },
+            'review.reject': {
+              target: 'settling',
+              actions: enqueueActions(({ context, event, enqueue }) => {
+                const change = applyCancel(context.lines);
+                const lines = change.ok ? change.lines : context.lines;
+                const moved = change.ok ? change.moved.filter((m) => m.nodeId !== '') : [];
+                const { next, added } = withLines(context, lines, [{ at: iso(event.at), type: 'order.cancelled', reason: 'review_rejected' }]);
+                enqueue(assign({ ...next, review: { ...context.review!, status: 'rejected' as const } }));
+                enqueue(emit(decided(added, moved)));
+              }),
+            },
+            'node.event': { actions: 'refuseInState' },
+            dispatch: { actions: 'refuseInState' },
+          },
+        },
         released: {},
         partially_shipped: {},
         backordered: {},

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Engine, type EngineBounds } from '../../engine/engine.js';
+import { Engine, type EngineBounds, type EngineOptions } from '../../engine/engine.js';
 import type { Clock } from '../../engine/clock.js';
 import { silentLogger } from '../../engine/logger.js';
 import { Auth } from '../../gateway/auth.js';
@@ -26,7 +26,9 @@ export interface TestEngine {
   stop(): Promise<void>;
 }
 
-export async function openEngine(dataDir: string, clock?: Clock, bounds?: Partial<EngineBounds>, options: { acceptWithinMs?: number } = {}): Promise<TestEngine> {
+export type EngineSettings = Pick<EngineOptions, 'acceptWithinMs' | 'review' | 'currency'>;
+
+export async function openEngine(dataDir: string, clock?: Clock, bounds?: Partial<EngineBounds>, options: EngineSettings = {}): Promise<TestEngine> {
   const ledger = new LmdbLedger({ path: join(dataDir, 'ledger') });
   const engine = new Engine({ ledger, ...(clock ? { clock } : {}), ...(bounds ? { bounds } : {}), ...options, logger: silentLogger });
   await engine.start();
@@ -53,9 +55,9 @@ export interface TestServer extends TestEngine {
 }
 
 /** Engine + gateway in this process, on a free port, with an empty ledger (no demo seed). */
-export async function startServer(options: { clock?: Clock; dataDir?: string; bounds?: Partial<EngineBounds> } = {}): Promise<TestServer> {
+export async function startServer(options: { clock?: Clock; dataDir?: string; bounds?: Partial<EngineBounds>; engine?: EngineSettings } = {}): Promise<TestServer> {
   const dir = options.dataDir ? { path: options.dataDir, remove: () => {} } : tempDir();
-  const opened = await openEngine(dir.path, options.clock, options.bounds);
+  const opened = await openEngine(dir.path, options.clock, options.bounds, options.engine);
   const auth = Auth.open(dir.path, {});
   const gateway = await startGateway({ engine: opened.engine, auth, logger: silentLogger, host: '127.0.0.1', port: 0 });
   return {

@@ -1,0 +1,63 @@
+import type { Destination } from '../actors/domain.js';
+
+// Fraud and risk rules that put an order in `exception` for a person to review, instead of
+// releasing it: too many orders from one customer or to one destination in an hour, or an order
+// worth more than a threshold (in the base currency). All off unless configured. The velocity
+// windows are in memory and bounded (a restart forgets them: a rule may miss, never block).
+
+export interface ReviewRules {
+  maxOrdersPerCustomerPerHour?: number;
+  maxOrdersPerDestinationPerHour?: number;
+  maxOrderValue?: number;
+}
+
+export interface ReviewInput {
+  customerId: string;
+  destination: Destination;
+  value?: number;
+}
+
+const hourMs = 3600 * 1000;
+const keysMax = 100_000;
+
+export class ReviewPolicy {
+  private readonly byCustomer = new Map<string, number[]>();
+  private readonly byDestination = new Map<string, number[]>();
+
+  constructor(private readonly rules: ReviewRules = {}) {}
+
+  /** Why this order needs a review (empty: it does not). Counts the order as seen. */
+  assess(input: ReviewInput, nowMs: number): string[] {
+    const reasons: string[] = [];
+    const customer = this.count(this.byCustomer, input.customerId, nowMs);
+    const destination = this.count(this.byDestination, destinationKey(input.destination), nowMs);
+    if (this.rules.maxOrdersPerCustomerPerHour !== undefined && customer > this.rules.maxOrdersPerCustomerPerHour) reasons.push('customer_velocity');
+    if (this.rules.maxOrdersPerDestinationPerHour !== undefined && destination > this.rules.maxOrdersPerDestinationPerHour) reasons.push('destination_velocity');
+    if (this.rules.maxOrderValue !== undefined && input.value !== undefined && input.value > this.rules.maxOrderValue) reasons.push('order_value');
+    return reasons;
+  }
+
+  /** Adds an order at `nowMs` to the window of `key`; returns how many it holds now (this one included). */
+  private count(windows: Map<string, number[]>, key: string, nowMs: number): number {
+    const recent = (windows.get(key) ?? []).filter((at) => at > nowMs - hourMs);
+    recent.push(nowMs);
+    windows.delete(key);
+    windows.set(key, recent);
+    if (windows.size > keysMax) windows.delete(windows.keys().next().value!);
+    return recent.length;
+  }
+}
+
+/** A destination is its postal code and country when given, else its position to ~100 m. */
+function destinationKey(destination: Destination): string {
+  if (destination.postalCode) return `${destination.country ?? ''}:${destination.postalCode}`;
+  return `${destination.lat.toFixed(3)},${destination.lon.toFixed(3)}`;
+}
+
+/** Order value in the base currency from line prices, or undefined when the cart carries none. */
+export function orderValue(lines: ReadonlyArray<{ qty: number; unitPrice?: number }>, currency: string | undefined, rates: Readonly<Record<string, number>>, base: string): number | undefined {
+  if (!lines.some((l) => l.unitPrice !== undefined)) return undefined;
+  const rate = currency === undefined || currency === base ? 1 : rates[currency];
+  if (rate === undefined) return undefined;
+  return Math.round(lines.reduce((sum, l) => sum + l.qty * (l.unitPrice ?? 0), 0) * rate * 100) / 100;
+}
