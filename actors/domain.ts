@@ -120,6 +120,7 @@ export interface HistoryEntry {
   trackingId?: string;
   reasons?: string[];
   reason?: string;
+  deliveryBy?: string;
 }
 
 export type ReservationStatus = 'held' | 'confirmed' | 'released' | 'expired';

@@ -66,7 +66,11 @@ export interface ConfirmRequest {
 
 export interface NodeEventRequest {
   orderId: string;
-  type: NodeEventType | 'rejected';
+  type: NodeEventType | 'rejected' | 'delayed';
+  /** With `delayed`: the new delivery date (ISO), or days later than promised. */
+  deliveryBy?: string;
+  delayDays?: number;
+  reason?: string;
   lines?: LineRequest[];
   trackingId?: string;
 }
@@ -527,6 +531,17 @@ export class Engine {
     if (!snapshot || !isOrder(snapshot)) throw notFound('order', request.orderId);
     if (!snapshot.record.lines.some((line) => line.nodeId === nodeId)) {
       throw invalidState(`order ${request.orderId} has no lines at node ${nodeId}`, { nodeId });
+    }
+    if (request.type === 'delayed') {
+      // A carrier delay: the shipment's promise moves, and the order's stream hears of it.
+      const shipment = snapshot.record.promise.shipments.find((s) => s.nodeId === nodeId);
+      const current = Date.parse(shipment?.deliveryBy ?? snapshot.record.promise.deliveryBy);
+      const given = request.deliveryBy !== undefined ? Date.parse(request.deliveryBy) : undefined;
+      if (given !== undefined && Number.isNaN(given)) throw new EngineError('VALIDATION_FAILED', 'deliveryBy is not a date', { field: 'deliveryBy' });
+      const deliveryBy = new Date(given ?? current + (request.delayDays ?? 1) * 86_400_000).toISOString();
+      const decision = this.orderStep(coreId, { type: 'promise.delay', at: this.clock.now(), nodeId, deliveryBy, ...(request.reason ? { reason: request.reason } : {}) });
+      await this.commit(decision);
+      return decision.body;
     }
     if (request.type === 'rejected') {
       // The node gives the lines back: they go to the next best node with stock, or wait as backorders.

@@ -81,9 +81,13 @@ export const AdjustBody = Type.Object({
 }, { additionalProperties: false });
 export const NodeEventBody = Type.Object({
   orderId: Id,
-  type: Type.Union(['accepted', 'rejected', 'picked', 'packed', 'shipped', 'delivered'].map((t) => Type.Literal(t))),
+  type: Type.Union(['accepted', 'rejected', 'picked', 'packed', 'shipped', 'delivered', 'delayed'].map((t) => Type.Literal(t))),
   lines: Type.Optional(Lines),
   trackingId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  /** With `delayed` (a carrier delay): the new delivery date, or how many days later than promised. */
+  deliveryBy: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}(T[0-9:.]+(Z|[+-]\\d{2}:\\d{2}))?$' })),
+  delayDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 60 })),
+  reason: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
 }, { additionalProperties: false });
 
 export const ViewerTokenBody = Type.Object({

@@ -134,3 +134,22 @@ describe('node outages and shrinkage', () => {
     expect((await checkout('GET', `/v1/reservations/${newer.body.reservationId}`)).body.allocations).toEqual([{ sku, qty: 2, nodeId: b.nodeId }]);
   });
 });
+
+describe('carrier delays', () => {
+  it('a delay moves the shipment promise and the order stream hears order.promise_changed', async () => {
+    const a = await node({ lat: 41.88, lon: -87.63 });
+    const sku = uid('SKU');
+    await ops('PUT', `/v1/inventory/${a.nodeId}/${sku}`, { onHand: 3 });
+    const o = await order(sku, 1);
+    const promised = o.body.promise.deliveryBy as string;
+    const stream = await listen(o.body.streamToken, `order:${o.body.orderId}`);
+    const delayed = await call(server.url, a.partnerToken, 'POST', `/v1/nodes/${a.nodeId}/events`, { orderId: o.body.orderId, type: 'delayed', delayDays: 2, reason: 'weather' });
+    expect(delayed.status).toBe(200);
+    expect(Date.parse(delayed.body.promise.deliveryBy) - Date.parse(promised)).toBe(2 * 86_400_000);
+    expect(delayed.body.history.at(-1)).toMatchObject({ type: 'order.promise_changed', nodeId: a.nodeId, reason: 'weather' });
+    expect(await until(() => stream.frames.some((f) => f.type === 'order.promise_changed'))).toBe(true);
+    stream.close();
+    const bad = await ops('POST', `/v1/nodes/${a.nodeId}/events`, { orderId: o.body.orderId, type: 'delayed', deliveryBy: '2026-02-30T99:00:00Z' });
+    expect(bad.status).toBe(400);
+  });
+});

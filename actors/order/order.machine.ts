@@ -12,6 +12,8 @@ export type OrderEvent =
   /** With `review`, the order waits in `exception` for a person instead of being released. */
   | { type: 'confirm'; at: number; payment?: Record<string, unknown>; externalId?: string; review?: { reasons: string[] } }
   | { type: 'review.approve'; at: number }
+  /** A carrier is late: the shipment from `nodeId` now arrives by `deliveryBy` (ISO). */
+  | { type: 'promise.delay'; at: number; nodeId: string; deliveryBy: string; reason?: string }
   | { type: 'review.reject'; at: number }
   | { type: 'hold.release'; at: number }
   | { type: 'expire'; at: number }
@@ -232,6 +234,21 @@ export const orderMachine = setup({
             const released = setStatus(context.lines, 'allocated', 'released');
             const { next, added } = withLines(context, released, [{ at: iso(event.at), type: 'order.released', lines }]);
             enqueue(assign({ ...next, ...acceptDeadlines(context.acceptBy, released, event.at, event.acceptWithinMs) }));
+            enqueue(emit(decided(added)));
+          }),
+        },
+        'promise.delay': {
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const shipment = context.promise.shipments.find((s) => s.nodeId === event.nodeId);
+            const open = context.lines.some((l) => l.nodeId === event.nodeId && l.status !== 'delivered' && l.status !== 'cancelled');
+            if (!shipment || !open) {
+              enqueue(emit(refused(`no undelivered shipment from ${event.nodeId}`, { nodeId: event.nodeId })));
+              return;
+            }
+            const shipments = context.promise.shipments.map((s) => (s.nodeId === event.nodeId ? { ...s, deliveryBy: event.deliveryBy } : s));
+            const deliveryBy = shipments.reduce((latest, s) => (s.deliveryBy > latest ? s.deliveryBy : latest), shipments[0].deliveryBy);
+            const { next, added } = withLines(context, context.lines, [{ at: iso(event.at), type: 'order.promise_changed', nodeId: event.nodeId, deliveryBy, ...(event.reason ? { reason: event.reason } : {}) }]);
+            enqueue(assign({ ...next, promise: { ...context.promise, deliveryBy, shipments } }));
             enqueue(emit(decided(added)));
           }),
         },
