@@ -30,7 +30,7 @@ import { inventoryView, nodeView, orderView, reservationView, type InventoryView
 // decides happens in one synchronous step, so all its writes land in one ledger transaction.
 
 /** The bounds an engine may be given tighter than engine/limits.ts (tests of what happens at them). */
-export type EngineBounds = Pick<typeof limits, 'actorInflightMax' | 'ledgerPendingWritesMax' | 'skuActorsMax' | 'orderActorsMax' | 'actorIdleMs'>;
+export type EngineBounds = Pick<typeof limits, 'actorInflightMax' | 'ledgerPendingWritesMax' | 'skuActorsMax' | 'orderActorsMax' | 'actorIdleMs' | 'orderActorIdleMs'>;
 
 export interface EngineOptions {
   ledger: Ledger;
@@ -164,7 +164,7 @@ export class Engine {
       },
       maxActors: bounds.orderActorsMax,
       inflightMax: bounds.actorInflightMax,
-      idleMs: bounds.actorIdleMs,
+      idleMs: bounds.orderActorIdleMs,
       isEmitted: (e): e is OrderDecision => isDecision(e),
     }, this.clock);
     this.nodes = new ActorRuntime({

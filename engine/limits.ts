@@ -17,7 +17,14 @@ export const limits = {
   /** Writes staged in the ledger and not yet on disk, across the engine. At the bound: OVERLOADED. */
   ledgerPendingWritesMax: 200_000,
   /** Live order actors kept in memory; past it the least recently used idle ones are passivated. */
-  orderActorsMax: 50_000,
+  /**
+   * Order actors kept in memory (~7 KiB each); past it the least recently used idle ones are
+   * passivated. An order hears from its nodes minutes apart, so keeping it resident buys little:
+   * respawning one from the ledger costs ~20 us.
+   */
+  orderActorsMax: 10_000,
+  /** An order actor with nothing in flight for this long is passivated. */
+  orderActorIdleMs: 10_000,
   /** Live SKU actors kept in memory; past it the least recently used idle ones are passivated. */
   skuActorsMax: 20_000,
   /** An actor with nothing in flight for this long is passivated. */

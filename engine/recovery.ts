@@ -1,4 +1,4 @@
-import { lineHoldsStock, reservationFits } from '../actors/domain.js';
+import { lineHoldsStock, reservationFits, type OrderSnapshot } from '../actors/domain.js';
 import type { Ledger } from './ledger.js';
 import type { Logger } from './logger.js';
 
@@ -43,7 +43,26 @@ export function auditLedger(ledger: Ledger): AuditReport {
     expected.delete(key);
   }
   for (const [key, qty] of expected) problems.push(`${key.replace('\u0000', '@')}: ${qty} held with no position`);
+  for (const snapshot of ledger.liveOrders()) problems.push(...waitingProblems(snapshot));
   return { ok: problems.length === 0, problems: problems.slice(0, 50), positions, liveOrders: ledger.liveOrderCount() };
+}
+
+/**
+ * No order is stuck silently: every live one waits for a named reason that something will end.
+ * Held: its deadline. Released lines: their node's acceptance deadline (a durable timer).
+ * Backordered lines: stock arriving. Exception: a person's review. Rerouting never outlives a step.
+ */
+export function waitingProblems(snapshot: OrderSnapshot): string[] {
+  const { record, state } = snapshot;
+  const problems: string[] = [];
+  const id = record.coreId;
+  for (const line of record.lines) {
+    if (line.status === 'rerouting') problems.push(`${id}: a line of ${line.sku} was left rerouting`);
+    if (line.status === 'backordered' && line.nodeId !== '') problems.push(`${id}: a backordered line names node ${line.nodeId}`);
+    if (line.status === 'released' && record.acceptBy?.[line.nodeId] === undefined) problems.push(`${id}: released to ${line.nodeId} with no acceptance deadline`);
+  }
+  if ((state === 'exception') !== (record.review?.status === 'pending')) problems.push(`${id}: in ${state} with review ${record.review?.status ?? 'none'}`);
+  return problems;
 }
 
 /**
