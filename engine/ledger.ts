@@ -79,5 +79,7 @@ export interface Ledger {
   durable(): Promise<void>;
   /** Writes staged and not yet known to be on disk. */
   pendingWrites(): number;
+  /** Hears of every batch once durable: how many writes it carried and how long it took to disk. */
+  onBatch(listener: (writes: number, durableMs: number) => void): void;
   close(): Promise<void>;
 }

@@ -26,6 +26,20 @@ export class GatewayMetrics {
       return s.skuActors.passivated + s.orderActors.passivated + s.nodeActors.passivated;
     });
     gauge('oo_ledger_pending_writes', 'Ledger writes staged and not yet on disk', () => engine.stats().ledgerPendingWrites);
+    gauge('oo_mailbox_inflight', 'Commands accepted by actors and not yet durable', () => {
+      const s = engine.stats();
+      return s.skuActors.inflight + s.orderActors.inflight + s.nodeActors.inflight;
+    });
+    gauge('oo_mailbox_depth_max', 'Commands in flight at the busiest actor (its mailbox depth)', () => {
+      const s = engine.stats();
+      return Math.max(s.skuActors.inflightMaxActor, s.orderActors.inflightMaxActor, s.nodeActors.inflightMaxActor);
+    });
+    const batchWrites = new Histogram({ name: 'oo_ledger_batch_writes', help: 'Writes per ledger batch (one transaction, one flush)', buckets: [1, 4, 16, 64, 256, 1024, 4096, 16384], registers: [this.registry] });
+    const batchSeconds = new Histogram({ name: 'oo_ledger_batch_durable_seconds', help: 'Time from a batch being written to it being on disk', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25], registers: [this.registry] });
+    engine.ledger.onBatch((writes, durableMs) => {
+      batchWrites.observe(writes);
+      batchSeconds.observe(durableMs / 1000);
+    });
     gauge('oo_orders_live', 'Holds and orders not yet final', () => engine.stats().liveOrders);
     gauge('oo_stream_clients', 'WebSocket stream clients connected', () => hub.stats().clients);
     gauge('oo_stream_clients_cut_off_total', 'Stream clients disconnected for reading too slowly', () => hub.stats().cutOff);

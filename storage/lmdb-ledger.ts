@@ -37,6 +37,7 @@ export class LmdbLedger implements Ledger {
   private batch: Batch = newBatch();
   private flushScheduled = false;
   private flushing = false;
+  private readonly batchListeners: Array<(writes: number, durableMs: number) => void> = [];
   private lastDurable: Promise<void> = Promise.resolve();
   private staged = 0;
   private flushedCount = 0;
@@ -242,6 +243,10 @@ export class LmdbLedger implements Ledger {
     return this.batch.durable.promise;
   }
 
+  onBatch(listener: (writes: number, durableMs: number) => void): void {
+    this.batchListeners.push(listener);
+  }
+
   pendingWrites(): number {
     return this.staged - this.flushedCount;
   }
@@ -290,6 +295,8 @@ export class LmdbLedger implements Ledger {
     this.flushing = true;
     this.batch = newBatch();
     const stagedNow = this.staged;
+    const startedMs = performance.now();
+    const writes = batch.size();
     // Asynchronous puts issued in one event-loop turn share one transaction (lmdb-js batches them
     // and runs them on its writer thread, so the main thread only encodes). The last one resolves
     // when the whole transaction has committed.
@@ -311,6 +318,7 @@ export class LmdbLedger implements Ledger {
       () => {
         if (stagedNow > this.flushedCount) this.flushedCount = stagedNow;
         this.flushing = false;
+        for (const listener of this.batchListeners) listener(writes, performance.now() - startedMs);
         batch.durable.resolve();
         if (this.batch.size() > 0) this.flush();
       },

@@ -31,6 +31,9 @@ export interface RuntimeStats {
   active: number;
   spawned: number;
   passivated: number;
+  /** Commands accepted and not yet durable, over all actors, and at the busiest one (its mailbox). */
+  inflight: number;
+  inflightMaxActor: number;
 }
 
 export class ActorRuntime<TLogic extends AnyStateMachine, TEmitted> {
@@ -108,7 +111,13 @@ export class ActorRuntime<TLogic extends AnyStateMachine, TEmitted> {
   }
 
   stats(): RuntimeStats {
-    return { active: this.entries.size, spawned: this.spawned, passivated: this.passivated };
+    let inflight = 0;
+    let inflightMaxActor = 0;
+    for (const entry of this.entries.values()) {
+      inflight += entry.inflight;
+      if (entry.inflight > inflightMaxActor) inflightMaxActor = entry.inflight;
+    }
+    return { active: this.entries.size, spawned: this.spawned, passivated: this.passivated, inflight, inflightMaxActor };
   }
 
   passivateIdle(): void {
