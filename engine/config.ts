@@ -13,6 +13,8 @@ export interface Config {
   review: { maxOrderValue?: number; maxOrdersPerCustomerPerHour?: number; maxOrdersPerDestinationPerHour?: number };
   /** OO_BASE_CURRENCY (default USD) and OO_CURRENCY_RATES, JSON such as {"EUR":1.08}. */
   currency: { base: string; rates: Record<string, number> };
+  /** OO_REQUIRE_AUTHORIZED_PAYMENT=true: a confirmation needs payment.status "authorized". */
+  requireAuthorizedPayment: boolean;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
@@ -34,6 +36,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
       ...optional('maxOrdersPerDestinationPerHour', env.OO_REVIEW_MAX_ORDERS_PER_DESTINATION_HOUR, 'OO_REVIEW_MAX_ORDERS_PER_DESTINATION_HOUR'),
     },
     currency: { base: env.OO_BASE_CURRENCY || 'USD', rates: rates(env.OO_CURRENCY_RATES) },
+    requireAuthorizedPayment: env.OO_REQUIRE_AUTHORIZED_PAYMENT === 'true',
   };
 }
 

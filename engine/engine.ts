@@ -44,6 +44,8 @@ export interface EngineOptions {
   review?: ReviewRules;
   /** The base currency and the rates that convert others into it (1 unit = rate base units). */
   currency?: { base: string; rates: Record<string, number> };
+  /** Policy: a confirmation must carry `payment.status: "authorized"`. Default off. */
+  requireAuthorizedPayment?: boolean;
 }
 
 export interface ReservationRequest {
@@ -132,12 +134,14 @@ export class Engine {
   private readonly bounds: EngineBounds;
   private readonly acceptWithinMs: number;
   private readonly review: ReviewPolicy;
+  private readonly requireAuthorizedPayment: boolean;
   private readonly currency: { base: string; rates: Record<string, number> };
 
   constructor(options: EngineOptions) {
     this.bounds = { ...limits, ...options.bounds };
     this.acceptWithinMs = options.acceptWithinMs ?? 4 * 3600 * 1000;
     this.review = new ReviewPolicy(options.review);
+    this.requireAuthorizedPayment = options.requireAuthorizedPayment ?? false;
     this.currency = options.currency ?? { base: 'USD', rates: {} };
     const bounds = this.bounds;
     this.ledger = options.ledger;
@@ -437,12 +441,22 @@ export class Engine {
   }
 
   confirmReservation(reservationId: string, request: ConfirmRequest, idempotency?: IdempotencyKey): Promise<Answer<OrderView>> {
-    return this.idempotent(idempotency, 201, () => this.confirm(this.coreIdFor(reservationId, 'rsv_', 'reservation'), request));
+    return this.idempotent(idempotency, 201, () => {
+      this.checkPayment(request);
+      return this.confirm(this.coreIdFor(reservationId, 'rsv_', 'reservation'), request);
+    });
+  }
+
+  /** By policy, only an authorized payment confirms; checked before anything is held or changed. */
+  private checkPayment(request: ConfirmRequest): void {
+    if (!this.requireAuthorizedPayment || request.payment?.status === 'authorized') return;
+    throw invalidState('the payment must be authorized to confirm', { field: 'payment.status', required: 'authorized', status: request.payment?.status ?? null });
   }
 
   /** A reservation and its confirmation in one step: both or neither. */
   createOrder(request: ReservationRequest & ConfirmRequest, idempotency?: IdempotencyKey): Promise<Answer<OrderView>> {
     return this.idempotent(idempotency, 201, () => {
+      this.checkPayment(request);
       const held = this.hold(request);
       const coreId = coreIdOf(held.body.reservationId)!;
       const confirmed = this.confirm(coreId, request);

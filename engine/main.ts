@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const ledger = new LmdbLedger({ path: join(dataDir, 'ledger') });
-  const engine = new Engine({ ledger, logger, acceptWithinMs: config.acceptSlaSeconds * 1000, review: config.review, currency: config.currency });
+  const engine = new Engine({ ledger, logger, acceptWithinMs: config.acceptSlaSeconds * 1000, review: config.review, currency: config.currency, requireAuthorizedPayment: config.requireAuthorizedPayment });
   const isEmpty = ledger.getMeta<boolean>('initialized') !== true;
   await engine.start();
   if (isEmpty) {

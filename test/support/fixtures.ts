@@ -26,7 +26,7 @@ export interface TestEngine {
   stop(): Promise<void>;
 }
 
-export type EngineSettings = Pick<EngineOptions, 'acceptWithinMs' | 'review' | 'currency'>;
+export type EngineSettings = Pick<EngineOptions, 'acceptWithinMs' | 'review' | 'currency' | 'requireAuthorizedPayment'>;
 
 export async function openEngine(dataDir: string, clock?: Clock, bounds?: Partial<EngineBounds>, options: EngineSettings = {}): Promise<TestEngine> {
   const ledger = new LmdbLedger({ path: join(dataDir, 'ledger') });
