@@ -569,6 +569,15 @@ describe('random interleavings (seeded)', () => {
     );
     if (process.env.OO_PROPERTY_STATS) console.log([...stats].sort().map(([label, n]) => `${label} ${n}`).join('\n'));
   });
+
+  // One long life instead of many short ones: thousands of operations on one ledger, so hundreds
+  // of orders pile up through rejections, outages, recounts, restarts and expiries together.
+  it('keeps every invariant through one long seeded run of 1,500 operations', async () => {
+    const longRun = Number(process.env.OO_PROPERTY_LONG_OPS ?? 1_500);
+    const [stock] = fc.sample(stockArb, { numRuns: 1, seed });
+    const ops = fc.sample(opArb, { numRuns: longRun, seed: seed + 1 });
+    await runScenario(stock, ops);
+  }, 180_000);
 });
 
 describe('expiry sweeps', () => {
