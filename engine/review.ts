@@ -19,6 +19,7 @@ export interface ReviewInput {
 
 const hourMs = 3600 * 1000;
 const keysMax = 100_000;
+const perKeyMax = 1_000;
 
 export class ReviewPolicy {
   private readonly byCustomer = new Map<string, number[]>();
@@ -41,6 +42,8 @@ export class ReviewPolicy {
   private count(windows: Map<string, number[]>, key: string, nowMs: number): number {
     const recent = (windows.get(key) ?? []).filter((at) => at > nowMs - hourMs);
     recent.push(nowMs);
+    // Only "more than the threshold" matters: past `perKeyMax` the oldest are forgotten.
+    if (recent.length > perKeyMax) recent.splice(0, recent.length - perKeyMax);
     windows.delete(key);
     windows.set(key, recent);
     if (windows.size > keysMax) windows.delete(windows.keys().next().value!);
