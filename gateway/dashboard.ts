@@ -1,11 +1,15 @@
 // `GET /`: the operations dashboard, one self-contained page (no CDN, nothing fetched from the
 // internet). It asks once for a viewer token (kept for the browser tab), then shows live: the
-// nodes plotted by their coordinates with their status and the stock of a chosen SKU, orders per
-// second over the last minute, the latest order events of the `orders` firehose, and an order
-// search with the order's history. Frames are queued as they come and drawn once per animation
-// frame; lists are capped, so a flash sale cannot make the page slow. It reconnects with `from`
-// (stream resume) and reloads what a `resync` frame says it missed. Data goes into the page as
-// text (textContent), never as HTML.
+// nodes plotted by their coordinates with their status, the stock of a chosen SKU and their
+// capacity use; orders (and holds, refusals) per second and hold latency p50/p99 over the last
+// minute (`GET /v1/stats`, polled every second); the sold-out SKUs (`GET /v1/skus/sold-out`, every
+// 3 s); the latest order events of the `orders` firehose; and an order search with the order's
+// lines and history. Capacity use counts the `order.released` instructions on the `node:<id>`
+// topics seen since the page opened (the engine keeps no per-day count yet), against each node's
+// `capacityPerDay`, and says so. Frames and poll answers are kept as they come and drawn once per
+// animation frame; polls never overlap; lists are capped, so a flash sale cannot make the page
+// slow. It reconnects with `from` (stream resume) and reloads what a `resync` frame says it
+// missed. Data goes into the page as text (textContent), never as HTML.
 
 export const dashboardHtml = `<!doctype html>
 <html lang="en">
@@ -44,11 +48,20 @@ export const dashboardHtml = `<!doctype html>
   #events li:hover { background: var(--line); }
   #events li.summary { color: var(--warn); }
   #events .t { color: var(--dim); }
-  #rate { width: 100%; height: 90px; display: block; }
+  #rate, #latency { width: 100%; height: 110px; display: block; }
+  .legend { display: flex; gap: 12px; font-size: 12px; color: var(--dim); margin-top: 4px; }
+  .legend i { display: inline-block; width: 10px; height: 3px; vertical-align: middle; margin-right: 4px; }
+  .scroll { max-height: 260px; overflow: auto; }
+  .scroll.stock { max-height: 300px; }
+  .scroll thead th { position: sticky; top: 0; background: var(--panel); }
+  #sold-out td:first-child { cursor: pointer; color: var(--bad); }
+  #sold-out td:first-child:hover { text-decoration: underline; }
+  .note { font-size: 12px; color: var(--dim); margin: 0 0 6px; }
   .big { font-size: 28px; font-weight: 600; font-variant-numeric: tabular-nums; }
   .dim { color: var(--dim); }
   .bar { height: 6px; background: var(--line); border-radius: 3px; overflow: hidden; min-width: 60px; }
   .bar > div { height: 100%; background: var(--accent); }
+  .bar > div.hot { background: var(--warn); } .bar > div.full { background: var(--bad); }
   #order-view { margin-top: 8px; }
   #login-box { max-width: 420px; margin: 80px auto; background: var(--panel); padding: 24px; border-radius: 8px; }
   #login-box p { color: var(--dim); }
@@ -75,14 +88,31 @@ export const dashboardHtml = `<!doctype html>
     <h2><span class="grow">Stock by node</span>
       <form id="sku-form"><input id="sku" placeholder="SKU" size="14" autocomplete="off"><button>Show</button></form></h2>
     <div class="dim" id="sku-total"></div>
-    <table id="stock"><thead><tr><th>node</th><th class="n">on hand</th><th class="n">reserved</th><th class="n">available</th><th>use</th></tr></thead><tbody></tbody></table>
+    <div class="scroll stock"><table id="stock"><thead><tr><th>node</th><th class="n">on hand</th><th class="n">reserved</th><th class="n">available</th><th>use</th></tr></thead><tbody></tbody></table></div>
   </section>
   <section>
-    <h2><span class="grow">Orders per second, last minute</span><span class="dim">holds <span id="holds-now">0</span>/s</span></h2>
+    <h2><span class="grow">Orders per second, last minute</span><span class="dim">holds <span id="holds-now">0</span>/s · refused <span id="refused-now">0</span>/s</span></h2>
     <div class="big" id="orders-now">0</div>
-    <canvas id="rate"></canvas>
+    <canvas id="rate" aria-label="orders, holds and refusals per second"></canvas>
+    <div class="legend"><span><i style="background:#38bdf8"></i>orders</span><span><i style="background:#64748b"></i>holds</span><span><i style="background:#f87171"></i>refused</span></div>
   </section>
   <section>
+    <h2><span class="grow">Hold latency, last minute</span><span class="dim" id="latency-count"></span></h2>
+    <div class="big"><span id="latency-p50">–</span> <span class="dim" style="font-size:14px">p50</span> · <span id="latency-p99">–</span> <span class="dim" style="font-size:14px">p99</span></div>
+    <canvas id="latency" aria-label="hold latency p50 and p99 per second"></canvas>
+    <div class="legend"><span><i style="background:#38bdf8"></i>p50</span><span><i style="background:#facc15"></i>p99</span><span>successful holds and orders, per second</span></div>
+  </section>
+  <section>
+    <h2><span class="grow">Capacity use</span><span class="dim" id="capacity-since"></span></h2>
+    <p class="note">Orders released to each node since this page opened, against its capacity per day. The engine keeps no daily count yet: this counts the <code>order.released</code> events this page has seen.</p>
+    <div class="scroll"><table id="capacity"><thead><tr><th>node</th><th class="n">released</th><th class="n">capacity/day</th><th>use</th></tr></thead><tbody></tbody></table></div>
+  </section>
+  <section>
+    <h2><span class="grow">Sold out</span><span class="dim" id="sold-out-count"></span></h2>
+    <p class="note" id="sold-out-note">Nothing available on any online node. Click one to see its stock.</p>
+    <div class="scroll"><table id="sold-out"><thead><tr><th>sku</th><th class="n">on hand</th><th class="n">reserved</th></tr></thead><tbody></tbody></table></div>
+  </section>
+  <section class="wide">
     <h2>Find an order</h2>
     <form id="search"><input id="order-id" placeholder="ord_… or rsv_…" size="30" autocomplete="off"><button>Find</button></form>
     <div id="order-view"></div>
@@ -95,12 +125,17 @@ export const dashboardHtml = `<!doctype html>
 <script>
 "use strict";
 const $ = (id) => document.getElementById(id);
-const EVENT_ROWS_MAX = 100, STOCK_ROWS_MAX = 50, NODE_TOPICS_MAX = 60, RATE_SECONDS = 60, QUEUE_MAX = 1000;
+const EVENT_ROWS_MAX = 100, STOCK_ROWS_MAX = 50, NODE_TOPICS_MAX = 60, QUEUE_MAX = 1000;
+const CAPACITY_ROWS_MAX = 50, SOLD_OUT_ROWS_MAX = 50, STATS_EVERY_MS = 1000, SOLD_OUT_EVERY_MS = 3000;
 const state = {
   token: sessionStorage.getItem('oo-token') || '',
   nodes: new Map(), stock: null, sku: sessionStorage.getItem('oo-sku') || '',
   lastSeq: {}, queue: [], seen: 0, ws: null, retryMs: 500,
-  rate: new Map(), dirty: { map: false, stock: false, rate: true },
+  // From GET /v1/stats and GET /v1/skus/sold-out: the latest answer of each.
+  stats: null, soldOut: null,
+  // order.released instructions seen per node since the page opened; topics that had a gap.
+  released: new Map(), releasedSince: Date.now(), releasedGaps: new Set(),
+  dirty: { map: false, stock: false, stats: false, soldOut: false, capacity: false },
 };
 
 function el(tag, text, cls) { const e = document.createElement(tag); if (text !== undefined) e.textContent = String(text); if (cls) e.className = cls; return e; }
@@ -112,6 +147,16 @@ function api(path) {
     return body;
   });
 }
+/** Calls load() every everyMs, never two at once: a tick while one is still running is skipped. */
+function poll(load, everyMs) {
+  let busy = false;
+  const tick = () => {
+    if (busy || document.hidden) return;
+    busy = true;
+    load().catch((e) => { if (e.status === 401) setState('token refused: sign in again', 'error'); }).finally(() => { busy = false; });
+  };
+  tick(); setInterval(tick, everyMs);
+}
 
 // ---- sign in --------------------------------------------------------------------------------
 async function signIn(token) {
@@ -122,20 +167,24 @@ async function signIn(token) {
   }
   sessionStorage.setItem('oo-token', token);
   $('login-box').hidden = true; $('app').hidden = false; $('logout').hidden = false;
+  state.releasedSince = Date.now();
+  $('capacity-since').textContent = 'since ' + new Date(state.releasedSince).toLocaleTimeString();
   if (state.sku) { $('sku').value = state.sku; loadStock(state.sku); }
   connect();
   setInterval(() => loadNodes().catch(() => {}), 15000);
+  poll(loadStats, STATS_EVERY_MS);
+  poll(loadSoldOut, SOLD_OUT_EVERY_MS);
   requestAnimationFrame(draw);
 }
 $('login').onsubmit = (ev) => { ev.preventDefault(); const t = $('token').value.trim(); if (t) signIn(t); };
 $('logout').onclick = () => { sessionStorage.removeItem('oo-token'); location.reload(); };
 
-// ---- nodes, stock and orders over HTTP --------------------------------------------------------
+// ---- nodes, stock, stats and orders over HTTP -------------------------------------------------
 async function loadNodes() {
   const { nodes } = await api('/v1/nodes');
   state.nodes = new Map(nodes.map((n) => [n.nodeId, n]));
   $('node-count').textContent = nodes.length + ' nodes';
-  state.dirty.map = true;
+  state.dirty.map = state.dirty.capacity = true;
   subscribeNodes();
 }
 async function loadStock(sku) {
@@ -143,13 +192,16 @@ async function loadStock(sku) {
   catch (e) { state.stock = { sku, available: 0, nodes: [], error: e.message }; }
   state.dirty.stock = state.dirty.map = true;
 }
-$('sku-form').onsubmit = (ev) => {
-  ev.preventDefault();
-  const sku = $('sku').value.trim(); if (!sku) return;
+async function loadStats() { state.stats = await api('/v1/stats'); state.dirty.stats = true; }
+async function loadSoldOut() { state.soldOut = await api('/v1/skus/sold-out'); state.dirty.soldOut = true; }
+function showSku(sku) {
   if (state.sku && state.ws && state.ws.readyState === 1) state.ws.send(JSON.stringify({ op: 'unsubscribe', topics: ['sku:' + state.sku] }));
   state.sku = sku; sessionStorage.setItem('oo-sku', sku); delete state.lastSeq['sku:' + sku];
+  $('sku').value = sku;
   loadStock(sku); subscribe(['sku:' + sku]);
-};
+}
+$('sku-form').onsubmit = (ev) => { ev.preventDefault(); const sku = $('sku').value.trim(); if (sku) showSku(sku); };
+$('sold-out').onclick = (ev) => { const td = ev.target.closest('td'); if (td && td.dataset.sku) showSku(td.dataset.sku); };
 async function showOrder(id) {
   const view = $('order-view'); view.replaceChildren(el('div', 'loading ' + id + '…', 'dim'));
   let order;
@@ -158,11 +210,21 @@ async function showOrder(id) {
   const head = el('div'); head.append(el('b', order.orderId), ' ', el('span', order.status, 'pill'));
   if (order.promise && order.promise.deliveryBy) head.append(' ', el('span', 'by ' + order.promise.deliveryBy.slice(0, 16).replace('T', ' '), 'dim'));
   const lines = el('table'); lines.append(row('th', ['sku', 'qty', 'node', 'status']));
-  for (const l of order.lines || []) lines.append(row('td', [l.sku, l.qty, l.nodeId, l.status]));
-  const history = el('table'); history.append(row('th', ['time', 'event']));
-  for (const h of (order.history || []).slice(-30)) history.append(row('td', [String(h.at).slice(11, 23), h.type]));
+  for (const l of order.lines || []) lines.append(row('td', [l.sku, l.qty, l.nodeId || '—', l.status]));
+  const history = el('table'); history.append(row('th', ['time', 'event', 'detail']));
+  for (const h of (order.history || []).slice(-30)) history.append(row('td', [String(h.at).slice(11, 23), h.type, detailOf(h)]));
   history.id = 'order-history';
   view.replaceChildren(head, lines, history);
+}
+/** What a history entry says besides its time and type (lines moved, nodes, reasons), in short. */
+function detailOf(entry) {
+  const parts = [];
+  for (const [key, value] of Object.entries(entry)) {
+    if (key === 'at' || key === 'type' || key === 'seq') continue;
+    if (Array.isArray(value)) parts.push(value.slice(0, 5).map((v) => v && typeof v === 'object' ? [v.qty, v.sku, v.nodeId ? '@' + v.nodeId : ''].filter((x) => x !== undefined && x !== '').join(' ') || JSON.stringify(v) : String(v)).join(', ') + (value.length > 5 ? ', …' : ''));
+    else parts.push(key + ' ' + (value && typeof value === 'object' ? JSON.stringify(value) : String(value)));
+  }
+  return parts.join('; ').slice(0, 200);
 }
 function row(cell, values) { const tr = el('tr'); for (const v of values) tr.append(el(cell, v)); return tr; }
 $('search').onsubmit = (ev) => { ev.preventDefault(); const id = $('order-id').value.trim(); if (id) showOrder(id); };
@@ -208,7 +270,11 @@ function apply(frame) {
   if (frame.op === 'resync') {
     state.lastSeq[frame.topic] = frame.seq;
     if (frame.topic.startsWith('sku:')) loadStock(frame.topic.slice(4));
-    if (frame.topic.startsWith('node:')) loadNodes().catch(() => {});
+    if (frame.topic.startsWith('node:')) {
+      // Events were missed: this node's released count may be short from here on, and says so.
+      if (state.released.has(frame.topic.slice(5))) { state.releasedGaps.add(frame.topic.slice(5)); state.dirty.capacity = true; }
+      loadNodes().catch(() => {});
+    }
     return;
   }
   if (frame.op === 'error') { setState('stream: ' + frame.error.code, 'error'); return; }
@@ -219,37 +285,24 @@ function apply(frame) {
   if (frame.topic === 'orders') return orderEvent(frame);
   if (frame.topic.startsWith('sku:') && frame.topic === 'sku:' + state.sku) { state.stock = frame.data; state.dirty.stock = state.dirty.map = true; return; }
   if (frame.topic.startsWith('node:')) {
-    const node = state.nodes.get(frame.topic.slice(5));
+    const nodeId = frame.topic.slice(5), node = state.nodes.get(nodeId);
     if (!node) return;
+    if (frame.type === 'order.released') { state.released.set(nodeId, (state.released.get(nodeId) || 0) + 1); state.dirty.capacity = true; return; }
     if (frame.type === 'node.status') node.status = frame.data.status;
     else if (frame.data && frame.data.location) Object.assign(node, frame.data);
-    state.dirty.map = true;
+    state.dirty.map = state.dirty.capacity = true;
   }
 }
 function orderEvent(frame) {
-  const second = Math.floor(Date.parse(frame.at) / 1000);
   if (frame.type === 'orders.summary') {
-    const s = Math.floor(Date.parse(frame.data.second) / 1000);
-    count(s, 'order.allocated', frame.data.counts['order.allocated'] || 0);
-    count(s, 'reservation.held', frame.data.counts['reservation.held'] || 0);
     state.seen += frame.data.summarized;
     newRows.push({ text: frame.data.summarized + ' more events in that second (' + Object.entries(frame.data.counts).map((e) => e[0] + ' ' + e[1]).join(', ') + ')', at: frame.data.second, cls: 'summary' });
     return;
   }
-  count(second, frame.type, 1);
   state.seen++;
   const d = frame.data || {};
   newRows.push({ at: frame.at, text: frame.type + '  ' + (d.orderId || '') + '  ' + (d.status || ''), orderId: d.orderId || '' });
   if (newRows.length > EVENT_ROWS_MAX) newRows.splice(0, newRows.length - EVENT_ROWS_MAX);
-}
-function count(second, type, n) {
-  const key = type === 'order.allocated' ? 'orders' : type === 'reservation.held' ? 'holds' : '';
-  if (!key || n === 0) return;
-  const oldest = Math.floor(Date.now() / 1000) - RATE_SECONDS;
-  if (second < oldest) return;
-  if (state.rate.size > 2 * RATE_SECONDS) for (const s of state.rate.keys()) if (s < oldest) state.rate.delete(s);
-  const bucket = state.rate.get(second) || { orders: 0, holds: 0 };
-  bucket[key] += n; state.rate.set(second, bucket); state.dirty.rate = true;
 }
 
 function draw() {
@@ -258,7 +311,10 @@ function draw() {
   if (newRows.length) drawRows();
   if (state.dirty.map) drawMap();
   if (state.dirty.stock) drawStock();
-  drawRate();
+  // Released counts change with every order in a sale: redrawn four times a second at most.
+  if (state.dirty.capacity && performance.now() - capacityDrawnAt > 250) drawCapacity();
+  if (state.dirty.soldOut) drawSoldOut();
+  if (state.dirty.stats) { state.dirty.stats = false; drawRate(); drawLatency(); }
   requestAnimationFrame(draw);
 }
 function drawRows() {
@@ -272,13 +328,20 @@ function drawRows() {
   while (list.children.length > EVENT_ROWS_MAX) list.lastChild.remove();
   $('event-count').textContent = state.seen + ' events';
 }
+/** Share of capacityPerDay used by what this page saw released; undefined when the node has no cap. */
+function capacityUse(n) {
+  if (!(n.capacityPerDay > 0)) return undefined;
+  return (state.released.get(n.nodeId) || 0) / n.capacityPerDay;
+}
+function useClass(use) { return use >= 1 ? 'full' : use >= 0.8 ? 'hot' : ''; }
 const SVG = 'http://www.w3.org/2000/svg';
+function svgEl(tag, attrs) { const e = document.createElementNS(SVG, tag); for (const k in attrs) e.setAttribute(k, attrs[k]); return e; }
 function drawMap() {
   state.dirty.map = false;
   const svg = $('map'), nodes = [...state.nodes.values()].filter((n) => n.location);
   const stockBy = new Map(((state.stock && state.stock.nodes) || []).map((s) => [s.nodeId, s]));
   svg.replaceChildren();
-  if (nodes.length === 0) { const t = document.createElementNS(SVG, 'text'); t.setAttribute('x', 20); t.setAttribute('y', 30); t.textContent = 'no nodes yet'; svg.append(t); return; }
+  if (nodes.length === 0) { const t = svgEl('text', { x: 20, y: 30 }); t.textContent = 'no nodes yet'; svg.append(t); return; }
   const lats = nodes.map((n) => n.location.lat), lons = nodes.map((n) => n.location.lon);
   const minLat = Math.min(...lats) - 1, maxLat = Math.max(...lats) + 1, minLon = Math.min(...lons) - 1, maxLon = Math.max(...lons) + 1;
   // Room on the right for the labels.
@@ -286,24 +349,32 @@ function drawMap() {
   const x = (lon) => 20 + (lon - minLon) * scale + (500 - (maxLon - minLon) * scale) / 2;
   const y = (lat) => 20 + (maxLat - lat) * scale + (300 - (maxLat - minLat) * scale) / 2;
   const maxAvailable = Math.max(1, ...[...stockBy.values()].map((s) => s.available));
+  const labelled = nodes.length <= 40;
   for (const n of nodes) {
-    const s = stockBy.get(n.nodeId);
-    const c = document.createElementNS(SVG, 'circle');
-    c.setAttribute('cx', x(n.location.lon).toFixed(1)); c.setAttribute('cy', y(n.location.lat).toFixed(1));
+    const s = stockBy.get(n.nodeId), cx = x(n.location.lon), cy = y(n.location.lat);
     const r = s ? 4 + 10 * Math.sqrt(s.available / maxAvailable) : 4;
-    c.setAttribute('r', r.toFixed(1));
-    c.setAttribute('fill', n.status === 'online' ? '#4ade80' : n.status === 'paused' ? '#facc15' : '#f87171');
-    c.setAttribute('fill-opacity', s && s.available === 0 ? '0.35' : '0.85');
-    c.setAttribute('data-node', n.nodeId);
-    const title = document.createElementNS(SVG, 'title');
-    title.textContent = (n.name || n.nodeId) + ' (' + n.type + ', ' + n.status + ')' + (s ? ' — ' + state.stock.sku + ': ' + s.available + ' available of ' + s.onHand : '');
+    const c = svgEl('circle', {
+      cx: cx.toFixed(1), cy: cy.toFixed(1), r: r.toFixed(1), 'data-node': n.nodeId,
+      fill: n.status === 'online' ? '#4ade80' : n.status === 'paused' ? '#facc15' : '#f87171',
+      'fill-opacity': s && s.available === 0 ? '0.35' : '0.85',
+    });
+    const use = capacityUse(n), title = document.createElementNS(SVG, 'title');
+    title.textContent = (n.name || n.nodeId) + ' (' + n.type + ', ' + n.status + ')' + (s ? ' — ' + state.stock.sku + ': ' + s.available + ' available of ' + s.onHand : '')
+      + (use !== undefined ? ' — released since this page opened: ' + (state.released.get(n.nodeId) || 0) + ' of ' + n.capacityPerDay + '/day' : '');
     c.append(title); svg.append(c);
-    if (nodes.length <= 40) {
-      const label = document.createElementNS(SVG, 'text');
-      label.setAttribute('x', (x(n.location.lon) + r + 3).toFixed(1)); label.setAttribute('y', (y(n.location.lat) + 3).toFixed(1));
-      label.textContent = n.nodeId; svg.append(label);
-    }
+    if (!labelled) continue;
+    const label = svgEl('text', { x: (cx + r + 3).toFixed(1), y: (cy + 3).toFixed(1) });
+    label.textContent = n.nodeId; svg.append(label);
+    if (use === undefined) continue;
+    // Capacity use as a small bar under the label.
+    svg.append(svgEl('rect', { x: (cx + r + 3).toFixed(1), y: (cy + 6).toFixed(1), width: 30, height: 3, fill: '#334155', 'data-capacity': n.nodeId }));
+    svg.append(svgEl('rect', { x: (cx + r + 3).toFixed(1), y: (cy + 6).toFixed(1), width: (30 * Math.min(1, use)).toFixed(1), height: 3, fill: use >= 1 ? '#f87171' : use >= 0.8 ? '#facc15' : '#38bdf8' }));
   }
+}
+function bar(fraction, cls) {
+  const outer = el('div', undefined, 'bar'), fill = el('div', undefined, cls);
+  fill.style.width = (Math.max(0, Math.min(1, fraction)) * 100).toFixed(0) + '%';
+  outer.append(fill); const td = el('td'); td.append(outer); return td;
 }
 function drawStock() {
   state.dirty.stock = false;
@@ -313,35 +384,113 @@ function drawStock() {
   const rows = s.nodes.slice().sort((a, b) => b.available - a.available).slice(0, STOCK_ROWS_MAX).map((p) => {
     const tr = row('td', [p.nodeId, p.onHand, p.reserved, p.available]);
     for (let i = 1; i < 4; i++) tr.children[i].className = 'n';
-    const bar = el('div', undefined, 'bar'), fill = el('div');
-    fill.style.width = (p.onHand > 0 ? Math.min(100, 100 * p.reserved / p.onHand) : 0).toFixed(0) + '%';
-    bar.append(fill); const td = el('td'); td.append(bar); tr.append(td);
+    tr.append(bar(p.onHand > 0 ? p.reserved / p.onHand : 0));
     return tr;
   });
   body.replaceChildren(...rows);
 }
-let rateDrawnAt = 0;
-function drawRate() {
-  const nowSecond = Math.floor(Date.now() / 1000);
-  if (!state.dirty.rate && nowSecond === rateDrawnAt) return;
-  state.dirty.rate = false; rateDrawnAt = nowSecond;
-  for (const s of state.rate.keys()) if (s < nowSecond - RATE_SECONDS) state.rate.delete(s);
-  const canvas = $('rate'), ratio = window.devicePixelRatio || 1, w = canvas.clientWidth, h = canvas.clientHeight;
-  if (canvas.width !== Math.round(w * ratio)) { canvas.width = Math.round(w * ratio); canvas.height = Math.round(h * ratio); }
+let capacityDrawnAt = 0;
+function drawCapacity() {
+  state.dirty.capacity = false; capacityDrawnAt = performance.now();
+  state.dirty.map = true; // the map's bars show the same counts
+  const watched = new Set([...nodeTopics].map((t) => t.slice(5)));
+  const nodes = [...state.nodes.values()].map((n) => ({ n, use: capacityUse(n), released: state.released.get(n.nodeId) || 0 }));
+  nodes.sort((a, b) => (b.use || 0) - (a.use || 0) || b.released - a.released || (a.n.nodeId < b.n.nodeId ? -1 : 1));
+  const rows = nodes.slice(0, CAPACITY_ROWS_MAX).map(({ n, use, released }) => {
+    const seen = watched.has(n.nodeId);
+    const tr = row('td', [n.nodeId, seen ? released + (state.releasedGaps.has(n.nodeId) ? '+' : '') : 'not watched', n.capacityPerDay > 0 ? n.capacityPerDay : 'no cap']);
+    tr.dataset.node = n.nodeId;
+    tr.children[0].className = n.status; tr.children[1].className = tr.children[2].className = 'n';
+    if (state.releasedGaps.has(n.nodeId)) tr.children[1].title = 'some events were missed (stream resync): at least this many';
+    tr.append(use === undefined || !seen ? el('td') : bar(use, useClass(use)));
+    return tr;
+  });
+  $('capacity').tBodies[0].replaceChildren(...rows);
+}
+function drawSoldOut() {
+  state.dirty.soldOut = false;
+  const list = state.soldOut;
+  const rows = list.skus.slice(0, SOLD_OUT_ROWS_MAX).map((s) => {
+    const tr = row('td', [s.sku, s.onHand, s.reserved]);
+    tr.children[0].dataset.sku = s.sku; tr.children[1].className = tr.children[2].className = 'n';
+    return tr;
+  });
+  $('sold-out').tBodies[0].replaceChildren(...rows);
+  $('sold-out-count').textContent = list.skus.length + (list.truncated ? '+' : '') + (list.skus.length === 1 ? ' SKU' : ' SKUs');
+  const notes = [list.skus.length > 0 ? 'Nothing available on any online node. Click one to see its stock.' : 'No SKU is sold out right now.'];
+  if (list.skus.length > SOLD_OUT_ROWS_MAX || list.truncated) notes.push('Showing the first ' + Math.min(SOLD_OUT_ROWS_MAX, list.skus.length) + (list.truncated ? ' (the server lists 200 at most).' : '.'));
+  if (list.scanTruncated) notes.push('Only the first ' + list.scanned + ' SKUs were looked at.');
+  $('sold-out-note').textContent = notes.join(' ');
+}
+
+// ---- charts, by hand on canvas: one point a second, the last minute ---------------------------
+function canvas2d(canvas) {
+  const ratio = window.devicePixelRatio || 1, w = canvas.clientWidth, h = canvas.clientHeight;
+  if (canvas.width !== Math.round(w * ratio) || canvas.height !== Math.round(h * ratio)) { canvas.width = Math.round(w * ratio); canvas.height = Math.round(h * ratio); }
   const g = canvas.getContext('2d'); g.setTransform(ratio, 0, 0, ratio, 0, 0); g.clearRect(0, 0, w, h);
-  const series = (key) => Array.from({ length: RATE_SECONDS }, (_, i) => (state.rate.get(nowSecond - RATE_SECONDS + 1 + i) || { orders: 0, holds: 0 })[key]);
-  const orders = series('orders'), holds = series('holds'), max = Math.max(1, ...orders, ...holds);
-  const line = (values, color, fill) => {
-    g.beginPath();
-    values.forEach((v, i) => { const px = (i / (RATE_SECONDS - 1)) * (w - 2) + 1, py = h - 2 - (v / max) * (h - 8); if (i === 0) g.moveTo(px, py); else g.lineTo(px, py); });
-    g.strokeStyle = color; g.lineWidth = 1.5; g.stroke();
-    if (fill) { g.lineTo(w - 1, h); g.lineTo(1, h); g.closePath(); g.fillStyle = fill; g.fill(); }
-  };
-  line(holds, '#64748b');
-  line(orders, '#38bdf8', 'rgba(56,189,248,0.15)');
-  g.fillStyle = '#94a3b8'; g.font = '10px system-ui'; g.fillText(max + '/s', 4, 10);
-  $('orders-now').textContent = orders[RATE_SECONDS - 2] + ' /s';
-  $('holds-now').textContent = String(holds[RATE_SECONDS - 2]);
+  return { g, w, h };
+}
+/** 1, 2 or 5 times a power of ten, at or above v. */
+function niceMax(v) {
+  const p = Math.pow(10, Math.floor(Math.log10(v)));
+  return [1, 2, 5, 10].map((m) => m * p).find((m) => m >= v);
+}
+/** A series over the chart's width; null values leave a gap. */
+function plot(c, values, max, color, fill) {
+  const { g, w, h } = c, top = 14, bottom = h - 14, n = values.length;
+  const px = (i) => 1 + (i / (n - 1)) * (w - 2), py = (v) => bottom - (v / max) * (bottom - top);
+  g.beginPath();
+  let open = false, first = 0;
+  values.forEach((v, i) => {
+    if (v === null || v === undefined) { open = false; return; }
+    if (!open) { g.moveTo(px(i), py(v)); open = true; first = i; } else g.lineTo(px(i), py(v));
+  });
+  g.strokeStyle = color; g.lineWidth = 1.5; g.stroke();
+  if (fill && values.every((v) => v !== null)) { g.lineTo(px(n - 1), bottom); g.lineTo(px(first), bottom); g.closePath(); g.fillStyle = fill; g.fill(); }
+  // A second alone between gaps draws no line: a dot instead.
+  g.fillStyle = color;
+  values.forEach((v, i) => {
+    const alone = v !== null && v !== undefined && (i === 0 || values[i - 1] === null) && (i === n - 1 || values[i + 1] === null);
+    if (alone) { g.beginPath(); g.arc(px(i), py(v), 2.5, 0, 2 * Math.PI); g.fill(); }
+  });
+}
+function axes(c, label) {
+  const { g, w, h } = c;
+  g.strokeStyle = '#334155'; g.lineWidth = 1; g.beginPath(); g.moveTo(0, h - 13.5); g.lineTo(w, h - 13.5); g.moveTo(0, 13.5); g.lineTo(w, 13.5); g.stroke();
+  g.fillStyle = '#94a3b8'; g.font = '10px system-ui';
+  g.fillText(label, 4, 10); g.fillText('−60 s', 2, h - 2);
+  const now = 'now'; g.fillText(now, w - g.measureText(now).width - 2, h - 2);
+}
+function drawRate() {
+  const s = state.stats, canvas = $('rate'), c = canvas2d(canvas), last = s.windowSeconds - 1;
+  canvas.dataset.orders = String(s.ordersPerSecond.reduce((a, b) => a + b, 0));
+  const max = niceMax(Math.max(1, ...s.ordersPerSecond, ...s.holdsPerSecond, ...s.refusedPerSecond));
+  axes(c, max + '/s');
+  plot(c, s.refusedPerSecond, max, '#f87171');
+  plot(c, s.holdsPerSecond, max, '#64748b');
+  plot(c, s.ordersPerSecond, max, '#38bdf8', 'rgba(56,189,248,0.15)');
+  $('orders-now').textContent = s.ordersPerSecond[last] + ' /s';
+  $('holds-now').textContent = String(s.holdsPerSecond[last]);
+  $('refused-now').textContent = String(s.refusedPerSecond[last]);
+}
+function ms(v) { return v === null ? '–' : v >= 100 ? v.toFixed(0) + ' ms' : v >= 10 ? v.toFixed(1) + ' ms' : v.toFixed(2) + ' ms'; }
+function drawLatency() {
+  const s = state.stats, lat = s.holdLatencyMs, canvas = $('latency'), c = canvas2d(canvas);
+  const p99s = lat.p99.filter((v) => v !== null);
+  const max = niceMax(Math.max(1, ...p99s));
+  axes(c, max + ' ms');
+  // Each second's spread, p50 to p99, as a faint bar behind the lines.
+  const { g, w, h } = c, n = lat.p50.length, px = (i) => 1 + (i / (n - 1)) * (w - 2), py = (v) => h - 14 - (v / max) * (h - 28);
+  g.fillStyle = 'rgba(250,204,21,0.25)';
+  for (let i = 0; i < n; i++) if (lat.p50[i] !== null) g.fillRect(px(i) - 2, py(lat.p99[i]), 4, Math.max(1, py(lat.p50[i]) - py(lat.p99[i])));
+  plot(c, lat.p99, max, '#facc15');
+  plot(c, lat.p50, max, '#38bdf8');
+  canvas.dataset.seconds = String(p99s.length);
+  // The newest second that had holds, and how long ago it was.
+  let i = lat.count.length - 1; while (i >= 0 && lat.count[i] === 0) i--;
+  $('latency-p50').textContent = i >= 0 ? ms(lat.p50[i]) : '–';
+  $('latency-p99').textContent = i >= 0 ? ms(lat.p99[i]) : '–';
+  $('latency-count').textContent = i < 0 ? 'no holds in the last minute' : lat.count[i] + ' in that second' + (i < lat.count.length - 1 ? ', ' + (lat.count.length - i) + ' s ago' : '');
 }
 
 if (state.token) signIn(state.token);

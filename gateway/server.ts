@@ -10,9 +10,11 @@ import { bearerOf, type Auth, type Principal } from './auth.js';
 import { dashboardHtml } from './dashboard.js';
 import { errorBody, errorFromUnknown, parseJson, readBody, send, sendError, sendJson, type RequestState } from './http.js';
 import { Inflight } from './inflight.js';
+import { LiveStats, liveStatsKindOf } from './live-stats.js';
 import { GatewayMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import * as schemas from './schemas.js';
+import { SoldOutScanner } from './sold-out.js';
 import { compile, idPattern, type Validator } from './schemas.js';
 import { StreamHub } from './stream.js';
 import { uWS } from './uws.js';
@@ -97,7 +99,8 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
   }, logger, options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {});
   const metrics = new GatewayMetrics(engine, hub);
   const inflight = new Inflight();
-  const routes = routeTable(engine, auth, metrics);
+  const liveStats = new LiveStats();
+  const routes = routeTable(engine, auth, metrics, { liveStats, hub, soldOut: new SoldOutScanner(engine) });
   let openApi = '';
   routes.push({
     method: 'get', pattern: '/openapi.json', summary: 'This API, as an OpenAPI 3.1 document', roles: ['ops', 'checkout', 'viewer', 'partner'], success: [200],
@@ -105,7 +108,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   openApi = JSON.stringify(openApiDocument(routes));
 
-  for (const route of routes) app[route.method](route.pattern, handler(route, auth, metrics, logger, inflight));
+  for (const route of routes) app[route.method](route.pattern, handler(route, auth, metrics, liveStats, logger, inflight));
   app.get('/healthz', (res) => {
     // While draining, a load balancer should send nothing more here.
     if (inflight.draining) res.cork(() => res.writeStatus('503 Service Unavailable').writeHeader('content-type', 'application/json').end(JSON.stringify({ status: 'stopping' })));
@@ -153,8 +156,15 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
 }
 
+/** What the dashboard routes read besides the engine. */
+interface DashboardSources {
+  liveStats: LiveStats;
+  hub: StreamHub;
+  soldOut: SoldOutScanner;
+}
+
 /** Every route of the API but the fixed ones (`/healthz`, `/`, `/v1/stream`, `/openapi.json`). */
-function routeTable(engine: Engine, auth: Auth, metrics: GatewayMetrics): RouteSpec[] {
+function routeTable(engine: Engine, auth: Auth, metrics: GatewayMetrics, dashboard: DashboardSources): RouteSpec[] {
   const withToken = <T extends object>(coreIdOf: (body: T) => string) => (body: T) => ({ ...body, streamToken: auth.streamToken(coreIdOf(body)) });
   const reservationWithToken = withToken<{ reservationId: string }>((b) => b.reservationId.slice(4));
   const orderWithToken = withToken<{ orderId: string }>((b) => b.orderId.slice(4));
@@ -180,6 +190,8 @@ function routeTable(engine: Engine, auth: Auth, metrics: GatewayMetrics): RouteS
         return { status: created ? 201 : 200, body: sku };
       },
     },
+    // A fixed path, not a SKU: `sold-out` would also be a valid SKU id, but no `GET /v1/skus/{sku}` exists.
+    { method: 'get', pattern: '/v1/skus/sold-out', summary: 'SKUs with nothing available on the online nodes (the first 200, of the first 5,000 SKUs)', roles: checkoutReaders, success: [200], run: async () => ok(await dashboard.soldOut.read()) },
     // Inventory
     { method: 'put', pattern: '/v1/inventory/:nodeId/:sku', summary: 'Set the absolute on-hand count (and safety stock) of a SKU at a node', roles: ops, body: schemas.StockBody, success: [200], run: async ({ params, body }) => ok(await engine.setStock(params[0], params[1], body as { onHand: number })) },
     { method: 'post', pattern: '/v1/inventory/:nodeId/:sku/adjust', summary: 'Change the on-hand count of a SKU at a node by a delta', roles: ops, body: schemas.AdjustBody, success: [200], run: async ({ params, body }) => ok(await engine.adjustStock(params[0], params[1], body as { delta: number; reason: string })) },
@@ -223,6 +235,10 @@ function routeTable(engine: Engine, auth: Auth, metrics: GatewayMetrics): RouteS
       method: 'post', pattern: '/v1/tokens/viewer', summary: 'Mint a signed, expiring viewer token (for a dashboard in a browser)', roles: ops, body: schemas.ViewerTokenBody, success: [201],
       run: ({ body }) => ({ status: 201, body: auth.viewerToken((body as schemas.ViewerTokenBody).ttlSeconds ?? limits.viewerTokenTtlSecondsDefault) }),
     },
+    {
+      method: 'get', pattern: '/v1/stats', summary: 'The last minute per second (holds, orders, refusals, hold latency p50/p99), live orders and stream clients', roles: readers, success: [200],
+      run: () => ok({ ...dashboard.liveStats.snapshot(), liveOrders: engine.stats().liveOrders, streamClients: dashboard.hub.stats().clients }),
+    },
     { method: 'get', pattern: '/metrics', summary: 'Prometheus metrics', roles: ops, success: [200], run: async () => ({ status: 200, body: new RawText(await metrics.render(), metrics.contentType) }) },
   ];
 }
@@ -233,13 +249,14 @@ class RawText {
 
 const ok = (body: unknown): Reply => ({ status: 200, body });
 
-function handler(route: RouteSpec, auth: Auth, metrics: GatewayMetrics, logger: Logger, inflight: Inflight) {
+function handler(route: RouteSpec, auth: Auth, metrics: GatewayMetrics, liveStats: LiveStats, logger: Logger, inflight: Inflight) {
   const paramNames = route.pattern.split('/').filter((part) => part.startsWith(':'));
   const paramCount = paramNames.length;
   /** A partner may use a route only for its own node: the one this param names (none: any). */
   const nodeIdParam = paramNames.indexOf(':nodeId');
   const validator: Validator<unknown> | undefined = route.body ? compile(route.body) : undefined;
   const routeName = `${route.method === 'del' ? 'DELETE' : route.method.toUpperCase()} ${route.pattern}`;
+  const liveKind = liveStatsKindOf(routeName);
   return (res: HttpResponse, req: HttpRequest): void => {
     // Everything from `req` is read now: it is gone after the first await.
     const state: RequestState = { aborted: false, done: false };
@@ -252,7 +269,11 @@ function handler(route: RouteSpec, auth: Auth, metrics: GatewayMetrics, logger: 
     const idempotencyKey = route.idempotent ? req.getHeader('idempotency-key') : '';
     const rawParams: string[] = [];
     for (let i = 0; i < paramCount; i++) rawParams.push(req.getParameter(i) ?? '');
-    const finish = (status: number, code?: string) => metrics.observe(routeName, status, code, performance.now() - started);
+    const finish = (status: number, code?: string): void => {
+      const durationMs = performance.now() - started;
+      metrics.observe(routeName, status, code, durationMs);
+      if (liveKind) liveStats.observe(liveKind, status, durationMs);
+    };
 
     const fail = (error: unknown): void => {
       const engineError = errorFromUnknown(error);

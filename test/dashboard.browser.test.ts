@@ -3,8 +3,11 @@
 // loads with nothing fetched from anywhere but the gateway, asks for a token (a wrong one is
 // refused on the page), takes a viewer token minted by ops, plots the nodes, shows a SKU's stock,
 // and when an order is placed through the API the order's events appear in the live list; the
-// search box finds the order and shows its history; a burst of 120 orders is summarised by the
-// firehose and the list stays capped at 100 rows. A screenshot is saved to
+// search box finds the order and shows its history; a SKU whose last units are ordered shows in
+// the sold-out list (and a click on it shows its stock); a burst of 120 orders is summarised by
+// the firehose and the list stays capped at 100 rows, the hold latency chart gets its p50/p99,
+// and the capacity table counts exactly the orders released to each node since the page opened,
+// against its capacityPerDay (with bars on the map too). A screenshot is saved to
 // test-output/dashboard.png. Without Chromium this test fails and says how to install it.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,12 +49,12 @@ async function ops(method: string, path: string, body?: unknown) {
 describe('the dashboard', () => {
   it('takes a viewer token, plots the nodes, and shows a new order live and in the search', async () => {
     const nodes = [
-      { id: 'wh-chicago', name: 'Chicago DC', lat: 41.88, lon: -87.63 },
-      { id: 'wh-dallas', name: 'Dallas DC', lat: 32.78, lon: -96.8 },
-      { id: 'st-nyc', name: 'NYC store', lat: 40.71, lon: -74.0 },
+      { id: 'wh-chicago', name: 'Chicago DC', lat: 41.88, lon: -87.63, capacityPerDay: 40 },
+      { id: 'wh-dallas', name: 'Dallas DC', lat: 32.78, lon: -96.8, capacityPerDay: 150 },
+      { id: 'st-nyc', name: 'NYC store', lat: 40.71, lon: -74.0, capacityPerDay: 20 },
     ];
     for (const n of nodes) {
-      await ops('PUT', `/v1/nodes/${n.id}`, { type: n.id.startsWith('st') ? 'store' : 'warehouse', name: n.name, location: { lat: n.lat, lon: n.lon } });
+      await ops('PUT', `/v1/nodes/${n.id}`, { type: n.id.startsWith('st') ? 'store' : 'warehouse', name: n.name, location: { lat: n.lat, lon: n.lon }, capacityPerDay: n.capacityPerDay });
       await ops('PUT', `/v1/inventory/${n.id}/SKU-MUG`, { onHand: 20 });
     }
     await ops('POST', '/v1/nodes/st-nyc/status', { status: 'paused' });
@@ -102,6 +105,13 @@ describe('the dashboard', () => {
     // The stock table follows: 3 reserved at Chicago.
     await page.waitForFunction(() => [...document.querySelectorAll('#stock tbody tr')].some((tr) => tr.children[0].textContent === 'wh-chicago' && tr.children[2].textContent === '3'));
 
+    // The last 2 units of a SKU are ordered: it shows in the sold-out list (polled every 3 s).
+    await ops('PUT', '/v1/inventory/wh-dallas/SKU-LAST', { onHand: 2 });
+    const last = await call(server.url, server.tokens.checkout, 'POST', '/v1/orders', {
+      customerId: 'c-last', destination: { lat: 32.8, lon: -96.8 }, lines: [{ sku: 'SKU-LAST', qty: 2 }],
+    });
+    expect(last.status).toBe(201);
+
     // The search box finds it and shows its history.
     await page.fill('#order-id', orderId);
     await page.click('#search button');
@@ -117,6 +127,14 @@ describe('the dashboard', () => {
     await page.click('#search button');
     await page.waitForSelector('#order-history');
 
+    const soldOut = page.locator('#sold-out td[data-sku="SKU-LAST"]');
+    await soldOut.waitFor({ timeout: 10_000 });
+    expect(await page.locator('#sold-out-count').textContent()).toMatch(/^\d+ SKUs?$/);
+    // A click shows its stock: all of it reserved.
+    await soldOut.click();
+    await page.waitForFunction(() => [...document.querySelectorAll('#stock tbody tr')].some((tr) => tr.children[0].textContent === 'wh-dallas' && tr.children[2].textContent === '2' && tr.children[3].textContent === '0'));
+    expect(await page.locator('#sku-total').textContent()).toContain('SKU-LAST: 0 available');
+
     // A burst: the firehose summarises past its bound, and the page keeps at most 100 rows.
     await ops('PUT', '/v1/inventory/wh-dallas/SKU-TEE', { onHand: 10_000 });
     const burst = await Promise.all(Array.from({ length: 120 }, (_, i) => call(server.url, server.tokens.checkout, 'POST', '/v1/orders', {
@@ -126,7 +144,22 @@ describe('the dashboard', () => {
     await page.waitForSelector('#events li.summary', { timeout: 10_000 });
     expect(await page.locator('#events li').count()).toBeLessThanOrEqual(100);
     await page.waitForFunction(() => Number(document.getElementById('event-count')!.textContent!.split(' ')[0]) >= 3 + 120 * 3, undefined, { timeout: 10_000 });
-    await page.waitForTimeout(1_100); // one more tick of the orders-per-second chart
+    // The hold latency chart has p50 and p99 for the seconds with holds (GET /v1/stats, every second).
+    await page.waitForFunction(() => Number(document.getElementById('latency')!.dataset.seconds) >= 1, undefined, { timeout: 5_000 });
+    expect(await page.locator('#latency-p50').textContent()).toMatch(/ms$/);
+    expect(await page.locator('#latency-p99').textContent()).toMatch(/ms$/);
+    // The orders chart has the burst: 120 orders and the 2 before it, over the last minute.
+    await page.waitForFunction(() => Number(document.getElementById('rate')!.dataset.orders) === 122, undefined, { timeout: 5_000 });
+    // Capacity: every order released to its node was seen — 1 to Chicago, 121 to Dallas — against capacityPerDay.
+    const released = (nodeId: string) => page.locator(`#capacity tr[data-node="${nodeId}"] td:nth-child(2)`).textContent();
+    await expect.poll(() => released('wh-dallas'), { timeout: 5_000 }).toBe('121');
+    expect(await released('wh-chicago')).toBe('1');
+    expect(await released('st-nyc')).toBe('0');
+    expect(await page.locator('#capacity tr[data-node="wh-dallas"] td:nth-child(3)').textContent()).toBe('150');
+    expect(await page.locator('#capacity tr[data-node="wh-dallas"] .bar > div').getAttribute('style')).toContain('width: 81%');
+    expect(await page.locator('#capacity-since').textContent()).toMatch(/^since /);
+    await page.waitForSelector('#map rect[data-capacity="wh-dallas"]');
+    await page.waitForTimeout(1_100); // one more tick of the charts
 
     mkdirSync(outputDir, { recursive: true });
     await page.screenshot({ path: join(outputDir, 'dashboard.png'), fullPage: true });
