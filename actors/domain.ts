@@ -158,8 +158,24 @@ export interface OrderRecord {
   acceptBy?: Record<string, number>;
   /** What the cart is worth, in the base currency, when its lines carry prices. */
   value?: { amount: number; currency: string };
+  /** Why each line went where it did, as decided when it was held. */
+  routing?: RoutingExplanation;
   /** A risk review: pending keeps the order in `exception`, unreleased, until approved or rejected. */
   review?: { status: 'pending' | 'approved' | 'rejected'; reasons: string[]; at: string };
+}
+
+/**
+ * The routing decision as the shopper's order saw it: per line, the nearest candidates with what
+ * each had available and which were chosen; nodes not considered at all, with the reason.
+ */
+export interface RoutingExplanation {
+  strategy: string;
+  lines: Array<{
+    sku: string;
+    qty: number;
+    candidates: Array<{ nodeId: string; distanceKm: number; available: number; took: number; why: string }>;
+  }>;
+  excluded: Array<{ nodeId: string; reason: string }>;
 }
 
 /** The persisted form of an order actor: its state value and its context. */

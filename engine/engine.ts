@@ -1,5 +1,5 @@
 import { createActor } from 'xstate';
-import type { Destination, HistoryEntry, NodeRecord, NodeStatus, OrderLine, OrderRecord, OrderSnapshot, StockMove } from '../actors/domain.js';
+import type { Allocation, Destination, HistoryEntry, NodeRecord, NodeStatus, OrderLine, OrderRecord, OrderSnapshot, RoutingExplanation, StockMove } from '../actors/domain.js';
 import { lineHoldsStock, reservationFits, terminalOrderStates } from '../actors/domain.js';
 import { fulfillmentNodeMachine, type FulfillmentNodeDecision, type NodeDefinition } from '../actors/fulfillment-node/fulfillment-node.machine.js';
 import type { Assignment, LineRequest, NodeEventType } from '../actors/order/lines.js';
@@ -7,6 +7,7 @@ import { orderMachine, type OrderDecision, type OrderEvent, type RerouteReason }
 import { skuInventoryMachine, type SkuInventoryDecision, type SkuInventoryEvent } from '../actors/sku-inventory/sku-inventory.machine.js';
 import { allocate, totalAvailable } from '../actors/sku-inventory/allocate.js';
 import { assert } from './assert.js';
+import { distanceKm } from './geo.js';
 import { subjectToken, type Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/memory-bus.js';
 import { SystemClock, type Clock, type TimerHandle } from './clock.js';
@@ -625,6 +626,7 @@ export class Engine {
     if (!allowSplit) candidates = this.singleNodeFor(lines, candidates);
     const coreId = newCoreId(now);
     const held: StockMove[] = [];
+    const explained: RoutingExplanation['lines'] = [];
     for (const { sku, qty } of lines) {
       const decision = this.skus.send(sku, { type: 'hold', ownerId: coreId, qty, candidates, allowSplit })![0];
       if (!decision || decision.type === 'refused' || decision.outcome !== 'held') {
@@ -634,6 +636,7 @@ export class Engine {
         throw new EngineError('INSUFFICIENT_STOCK', `not enough ${sku} to hold ${qty}`, details);
       }
       for (const a of decision.allocations) held.push({ sku, nodeId: a.nodeId, qty: a.qty });
+      explained.push(this.explainLine(sku, qty, decision.allocations, request.destination));
     }
     const done: Array<() => void> = [];
     for (const sku of new Set(held.map((m) => m.sku))) {
@@ -652,6 +655,7 @@ export class Engine {
       lines: held.map((m): OrderLine => ({ ...m, status: 'held' })),
       promise: promiseFor(held.map((m) => m.nodeId), this.nodesById, request.destination, now),
       history: [{ seq: 1, at: iso(now), type: 'reservation.held' }],
+      routing: { strategy: allowSplit ? 'nearest' : 'nearest_single_node', lines: explained, excluded: this.excludedNodes() },
       ...(request.fulfillment ? { fulfillment: request.fulfillment } : {}),
       ...(amount !== undefined ? { value: { amount, currency: this.currency.base } } : {}),
     };
@@ -775,6 +779,38 @@ export class Engine {
       const out = this.skus.send(move.sku, { type: 'release', ownerId: coreId, allocations: [{ nodeId: move.nodeId, qty: move.qty }] })![0];
       assert(out?.type === 'decided', `giving back a tentative hold of ${move.sku} failed`);
     }
+  }
+
+  /**
+   * Why a line went where it did: the nearest candidates (at most five), what each had available
+   * before this hold, and what it gave. Built from the SKU actor's positions after the hold.
+   */
+  private explainLine(sku: string, qty: number, allocations: readonly Allocation[], destination: Destination): RoutingExplanation['lines'][number] {
+    const positions = this.skus.peek(sku)!.context.positions;
+    const considered = this.ranker.lastDistances(5);
+    // The nodes that gave units are always shown, however far down the ranking they were.
+    for (const { nodeId } of allocations) {
+      const node = this.nodesById.get(nodeId);
+      if (node && !considered.some((c) => c.nodeId === nodeId)) considered.push({ nodeId, distanceKm: Math.round(distanceKm(node.location, destination)) });
+    }
+    const candidates = considered.map(({ nodeId, distanceKm }) => {
+      const took = allocations.find((a) => a.nodeId === nodeId)?.qty ?? 0;
+      const p = positions[nodeId];
+      const available = (p ? Math.max(0, p.onHand - p.safetyStock - p.reserved) : 0) + took;
+      const why = took === qty ? 'served the whole line'
+        : took > 0 ? 'split: gave what it had'
+        : available === 0 ? 'no stock'
+        : available < qty ? 'not enough for the whole line'
+        : 'a nearer node served it';
+      return { nodeId, distanceKm, available, took, why };
+    });
+    return { sku, qty, candidates };
+  }
+
+  private excludedNodes(): RoutingExplanation['excluded'] {
+    const excluded: RoutingExplanation['excluded'] = [];
+    for (const node of this.nodesById.values()) if (node.status !== 'online') excluded.push({ nodeId: node.nodeId, reason: node.status });
+    return excluded.slice(0, 20);
   }
 
   /** With `allowSplit: false`, the one nearest node that can serve every line, or none. */

@@ -84,6 +84,7 @@ export function orderView(snapshot: OrderSnapshot) {
     lines: record.lines.map(({ sku, qty, nodeId, status }) => ({ sku, qty, nodeId: nodeId || null, status })),
     promise: record.promise,
     history: record.history,
+    ...(record.routing !== undefined ? { routing: record.routing } : {}),
     createdAt: new Date(record.createdAt).toISOString(),
     ...(record.confirmedAt !== undefined ? { confirmedAt: new Date(record.confirmedAt).toISOString() } : {}),
     ...(record.externalId !== undefined ? { externalId: record.externalId } : {}),

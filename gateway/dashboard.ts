@@ -214,7 +214,19 @@ async function showOrder(id) {
   const history = el('table'); history.append(row('th', ['time', 'event', 'detail']));
   for (const h of (order.history || []).slice(-30)) history.append(row('td', [String(h.at).slice(11, 23), h.type, detailOf(h)]));
   history.id = 'order-history';
-  view.replaceChildren(head, lines, history);
+  const parts = [head, lines];
+  // Why each line went where: the nearest candidates, what each had, what it gave, and why.
+  if (order.routing && order.routing.lines) {
+    const routing = el('table'); routing.id = 'order-routing';
+    routing.append(row('th', ['routing (' + order.routing.strategy + ')', 'node', 'km', 'had', 'gave', 'why']));
+    for (const line of order.routing.lines) {
+      for (const c of line.candidates) routing.append(row('td', [line.qty + ' ' + line.sku, c.nodeId, c.distanceKm, c.available, c.took, c.why]));
+    }
+    for (const x of order.routing.excluded || []) routing.append(row('td', ['—', x.nodeId, '', '', '', 'left out: ' + x.reason]));
+    parts.push(routing);
+  }
+  parts.push(history);
+  view.replaceChildren(...parts);
 }
 /** What a history entry says besides its time and type (lines moved, nodes, reasons), in short. */
 function detailOf(entry) {

@@ -119,6 +119,8 @@ describe('the dashboard', () => {
     const history = await page.locator('#order-history').textContent();
     expect(history).toContain('order.allocated');
     expect(await page.locator('#order-view').textContent()).toContain(orderId);
+    // ... and why it was routed where it was.
+    expect(await page.locator('#order-routing').textContent()).toContain('served the whole line');
     // An unknown order says so.
     await page.fill('#order-id', 'ord_missing');
     await page.click('#search button');

@@ -153,3 +153,26 @@ describe('carrier delays', () => {
     expect(bad.status).toBe(400);
   });
 });
+
+describe('routing explanations', () => {
+  it('an order shows why each line went where: candidates nearest first, what each had and took, nodes left out', async () => {
+    const near = await node({ lat: 41.88, lon: -87.63 });
+    const far = await node({ lat: 39.1, lon: -84.5 });
+    const off = await node({ lat: 41.5, lon: -87.5 });
+    const sku = uid('SKU');
+    await ops('PUT', `/v1/inventory/${near.nodeId}/${sku}`, { onHand: 1 });
+    await ops('PUT', `/v1/inventory/${far.nodeId}/${sku}`, { onHand: 5 });
+    await ops('POST', `/v1/nodes/${off.nodeId}/status`, { status: 'offline' });
+    const o = await order(sku, 3);
+    expect(o.status).toBe(201);
+    const routing = (await checkout('GET', `/v1/orders/${o.body.orderId}`)).body.routing;
+    expect(routing.strategy).toBe('nearest');
+    const line = routing.lines.find((l: any) => l.sku === sku);
+    const byNode = Object.fromEntries(line.candidates.map((c: any) => [c.nodeId, c]));
+    // The nearest node that can serve the whole line wins; a nearer one with too little is passed over.
+    expect(byNode[near.nodeId]).toMatchObject({ available: 1, took: 0, why: 'not enough for the whole line' });
+    expect(byNode[far.nodeId]).toMatchObject({ available: 5, took: 3, why: 'served the whole line' });
+    expect(byNode[near.nodeId].distanceKm).toBeLessThan(byNode[far.nodeId].distanceKm);
+    expect(routing.excluded).toContainEqual({ nodeId: off.nodeId, reason: 'offline' });
+  });
+});

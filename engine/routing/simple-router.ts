@@ -24,6 +24,7 @@ export class CandidateRanker {
   private readonly cosLat: Float64Array;
   private readonly km: Float64Array;
   private readonly order: number[];
+  private pickup: string | undefined;
 
   constructor(nodes: Iterable<NodeRecord>) {
     const online = [...nodes].filter((node) => node.status === 'online').sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
@@ -37,8 +38,10 @@ export class CandidateRanker {
   }
 
   rank(request: RouteRequest): string[] {
+    this.pickup = undefined;
     if (request.fulfillment?.type === 'pickup' && request.fulfillment.nodeId) {
       const nodeId = request.fulfillment.nodeId;
+      this.pickup = nodeId;
       return this.ids.includes(nodeId) ? [nodeId] : [];
     }
     const lat = request.destination.lat * toRadians;
@@ -55,6 +58,18 @@ export class CandidateRanker {
     const ranked = new Array<string>(this.order.length);
     for (let i = 0; i < this.order.length; i++) ranked[i] = this.ids[this.order[i]];
     return ranked;
+  }
+
+  /** Distances of the last `rank()`'s first `count` candidates, in rank order (for explanations). */
+  lastDistances(count: number): Array<{ nodeId: string; distanceKm: number }> {
+    // A pickup is sourced from its store alone; the distance to the shopper does not apply.
+    if (this.pickup !== undefined) return this.ids.includes(this.pickup) ? [{ nodeId: this.pickup, distanceKm: 0 }] : [];
+    const out: Array<{ nodeId: string; distanceKm: number }> = [];
+    for (let i = 0; i < Math.min(count, this.order.length); i++) {
+      const index = this.order[i];
+      out.push({ nodeId: this.ids[index], distanceKm: Math.round(this.km[index]) });
+    }
+    return out;
   }
 }
 
