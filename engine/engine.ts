@@ -22,7 +22,7 @@ import { auditLedger, repairPositions, type AuditReport } from './recovery.js';
 import { orderValue, ReviewPolicy, type ReviewRules } from './review.js';
 import { emptyDecision, heldBefore, isOrder, merge, mergeLineRequests, orderEvent, type Decision } from './decision.js';
 import { orderSnapshotOf, restoreOrderActor } from './order-snapshot.js';
-import { CandidateRanker, promiseFor } from './routing/simple-router.js';
+import { CandidateRanker, promiseFor, transitDays } from './routing/simple-router.js';
 import { ActorRuntime } from './runtime/actor-runtime.js';
 import { inventoryView, nodeView, orderView, reservationView, type InventoryView, type NodeView, type OrderView, type ReservationView } from './views.js';
 
@@ -758,7 +758,7 @@ export class Engine {
       for (const [type, moves] of toNodes) {
         for (const nodeId of new Set(moves.map((m) => m.nodeId))) {
           const lines = moves.filter((m) => m.nodeId === nodeId).map(({ sku, qty }) => ({ sku, qty }));
-          const message = { type, orderId: orderIdOf(coreId), nodeId, lines, destination: snapshot.record.destination, promise: snapshot.record.promise };
+          const message = { type, orderId: orderIdOf(coreId), nodeId, lines, destination: snapshot.record.destination, promise: snapshot.record.promise, ...shipping(snapshot.record, nodeId) };
           instructions.push({ nodeId, message });
           events.push(this.events.append(`node:${nodeId}`, type, event.at, message));
         }
@@ -1015,4 +1015,15 @@ const mismatch = (): EngineError => new EngineError('IDEMPOTENCY_MISMATCH', 'thi
 function isDecision(event: unknown): boolean {
   const type = (event as { type?: unknown } | null)?.type;
   return type === 'decided' || type === 'refused';
+}
+
+/**
+ * What a node's WMS needs besides the lines: by when it must ship for the promise to hold, and
+ * the carrier service (the simple router has one: ground, transit by distance band).
+ */
+function shipping(record: OrderRecord, nodeId: string): { shipBy?: string; carrierService: string } {
+  const shipment = record.promise.shipments.find((s) => s.nodeId === nodeId);
+  if (!shipment) return { carrierService: 'ground' };
+  const shipBy = Date.parse(shipment.deliveryBy) - transitDays(shipment.distanceKm) * 86_400_000;
+  return { shipBy: new Date(shipBy).toISOString(), carrierService: 'ground' };
 }

@@ -73,6 +73,8 @@ describe('backorders', () => {
     expect(filled.body.history.map((h: any) => h.type)).toContain('order.backorder_filled');
     expect((await checkout('GET', `/v1/orders/${second.body.orderId}`)).body.status).toBe('backordered');
     expect(await until(() => stream.frames.some((f) => f.type === 'order.released' && f.data.orderId === first.body.orderId))).toBe(true);
+    const instruction = stream.frames.find((f) => f.type === 'order.released' && f.data.orderId === first.body.orderId);
+    expect(instruction.data).toMatchObject({ nodeId: b.nodeId, lines: [{ sku, qty: 2 }], carrierService: 'ground', destination: { lat: 41.9, lon: -87.7 } });
     stream.close();
     // One more arrives: now the second is filled too.
     expect((await ops('POST', `/v1/inventory/${b.nodeId}/${sku}/adjust`, { delta: 1, reason: 'received' })).status).toBe(200);
