@@ -402,7 +402,27 @@ export class Engine {
     // Backorders with still nothing to place stay as they are: no step, no event.
     if (from === 'backordered' && assignments.length === 0) return undefined;
     const placed = this.orderStep(coreId, { type: 'reroute.assign', at: this.clock.now(), from, assignments, acceptWithinMs: this.acceptWithinMs });
-    return { ...placed, done: [...placed.done, ...done] };
+    const repromised = this.repromise(coreId, from === 'backordered' ? 'backorder filled' : 'rerouted');
+    const step = repromised ? merge(placed, repromised, repromised.body) : placed;
+    return { ...step, done: [...step.done, ...done] };
+  }
+
+  /**
+   * After lines moved, the promise follows them: shipments from nodes that still have lines keep
+   * their dates, new nodes get one from now, nodes with nothing left drop out. Held orders only
+   * change their record; orders record `order.promise_changed` when the date moves.
+   */
+  private repromise(coreId: string, reason: string): Decision<OrderView> | undefined {
+    const snapshot = this.orderSnapshot(coreId)!;
+    if (snapshot.state === 'held' || terminalOrderStates.has(snapshot.state)) return undefined;
+    const { record } = snapshot;
+    const nodes = new Set(record.lines.filter((l) => l.nodeId !== '' && l.status !== 'cancelled').map((l) => l.nodeId));
+    const kept = record.promise.shipments.filter((s) => nodes.has(s.nodeId));
+    const added = promiseFor([...nodes].filter((n) => !kept.some((s) => s.nodeId === n)), this.nodesById, record.destination, this.clock.now()).shipments;
+    const shipments = [...kept, ...added];
+    if (shipments.length === record.promise.shipments.length && added.length === 0) return undefined;
+    const deliveryBy = shipments.reduce((latest, s) => (s.deliveryBy > latest ? s.deliveryBy : latest), shipments[0]?.deliveryBy ?? record.promise.deliveryBy);
+    return this.orderStep(coreId, { type: 'promise.set', at: this.clock.now(), promise: { deliveryBy, shipments }, reason });
   }
 
   /** Takes up to `qty` of `sku` from the candidates, nearest first; stages the positions. */

@@ -114,6 +114,8 @@ describe('node outages and shrinkage', () => {
       { sku, qty: 1, nodeId: a.nodeId, status: 'shipped' },
       { sku, qty: 2, nodeId: b.nodeId, status: 'released' },
     ]));
+    // The promise follows the lines: the shipped part keeps its date, the moved part gets B's.
+    expect(moved.body.promise.shipments.map((s: any) => s.nodeId).sort()).toEqual([a.nodeId, b.nodeId].sort());
     const inventory = await ops('GET', `/v1/inventory/${sku}`);
     expect(inventory.body.nodes.find((x: any) => x.nodeId === a.nodeId)).toMatchObject({ onHand: 4, reserved: 0 });
     expect(inventory.body.nodes.find((x: any) => x.nodeId === b.nodeId)).toMatchObject({ onHand: 5, reserved: 2 });

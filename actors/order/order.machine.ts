@@ -1,5 +1,5 @@
 import { assign, emit, enqueueActions, setup } from 'xstate';
-import type { HistoryEntry, OrderLine, OrderRecord, StockMove } from '../domain.js';
+import type { DeliveryPromise, HistoryEntry, OrderLine, OrderRecord, StockMove } from '../domain.js';
 import { appendHistory, applyAssignments, applyCancel, applyGiveBack, applyNodeEvent, orderStatusOf, setStatus, stockMovesOf, type Assignment, type LineRequest, type NewHistoryEntry, type NodeEventType } from './lines.js';
 
 // One actor per checkout: a hold that becomes an order. It owns its record; it decides, and emits
@@ -12,6 +12,8 @@ export type OrderEvent =
   /** With `review`, the order waits in `exception` for a person instead of being released. */
   | { type: 'confirm'; at: number; payment?: Record<string, unknown>; externalId?: string; review?: { reasons: string[] } }
   | { type: 'review.approve'; at: number }
+  /** The promise after the order's lines moved (a reroute): recorded when its date changes. */
+  | { type: 'promise.set'; at: number; promise: DeliveryPromise; reason: string }
   /** A carrier is late: the shipment from `nodeId` now arrives by `deliveryBy` (ISO). */
   | { type: 'promise.delay'; at: number; nodeId: string; deliveryBy: string; reason?: string }
   | { type: 'review.reject'; at: number }
@@ -234,6 +236,15 @@ export const orderMachine = setup({
             const released = setStatus(context.lines, 'allocated', 'released');
             const { next, added } = withLines(context, released, [{ at: iso(event.at), type: 'order.released', lines }]);
             enqueue(assign({ ...next, ...acceptDeadlines(context.acceptBy, released, event.at, event.acceptWithinMs) }));
+            enqueue(emit(decided(added)));
+          }),
+        },
+        'promise.set': {
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const changed = event.promise.deliveryBy !== context.promise.deliveryBy;
+            const entries: NewHistoryEntry[] = changed ? [{ at: iso(event.at), type: 'order.promise_changed', deliveryBy: event.promise.deliveryBy, reason: event.reason }] : [];
+            const { next, added } = withLines(context, context.lines, entries);
+            enqueue(assign({ ...next, promise: event.promise }));
             enqueue(emit(decided(added)));
           }),
         },
