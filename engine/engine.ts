@@ -1,6 +1,6 @@
 import { createActor } from 'xstate';
 import type { Allocation, Destination, HistoryEntry, NodeRecord, NodeStatus, OrderLine, OrderRecord, OrderSnapshot, RoutingExplanation, StockMove } from '../actors/domain.js';
-import { lineHoldsStock, reservationFits, terminalOrderStates } from '../actors/domain.js';
+import { availableOf, lineHoldsStock, reservationFits, terminalOrderStates } from '../actors/domain.js';
 import { fulfillmentNodeMachine, type FulfillmentNodeDecision, type NodeDefinition } from '../actors/fulfillment-node/fulfillment-node.machine.js';
 import type { Assignment, LineRequest, NodeEventType } from '../actors/order/lines.js';
 import { orderMachine, type OrderDecision, type OrderEvent, type RerouteReason } from '../actors/order/order.machine.js';
@@ -23,6 +23,7 @@ import { orderValue, ReviewPolicy, type ReviewRules } from './review.js';
 import { emptyDecision, heldBefore, isOrder, merge, mergeLineRequests, orderEvent, type Decision } from './decision.js';
 import { orderSnapshotOf, restoreOrderActor } from './order-snapshot.js';
 import { CandidateRanker, promiseFor, transitDays } from './routing/simple-router.js';
+import { prepareNetwork, promiseOptions, validateRoutingNode, type RoutingNetwork, type RoutingNode } from './routing/mod.js';
 import { ActorRuntime } from './runtime/actor-runtime.js';
 import { inventoryView, nodeView, orderView, reservationView, type InventoryView, type NodeView, type OrderView, type ReservationView } from './views.js';
 
@@ -120,6 +121,8 @@ export class Engine {
   private readonly nodesById = new Map<string, NodeRecord>();
   /** Ranks online nodes for a destination; rebuilt when a node changes. */
   private ranker = new CandidateRanker([]);
+  /** The routing module's network (quotes); dropped when a node changes, rebuilt on next use. */
+  private network: RoutingNetwork | undefined;
   private readonly idempotencyInflight = new Map<string, { fingerprint: string; answer: Promise<Answer<unknown>> }>();
   private readonly dirtySkus = new Set<string>();
   private readonly purchaseLimits = new PurchaseLimits();
@@ -192,6 +195,7 @@ export class Engine {
   async start(): Promise<RecoveryReport> {
     for (const node of this.ledger.listNodes()) this.nodesById.set(node.nodeId, node);
     this.ranker = new CandidateRanker(this.nodesById.values());
+    this.network = undefined;
     this.purchaseLimits.load(this.ledger.skuRecords(), this.ledger.liveOrders());
     this.backorders.load(this.ledger.liveOrders());
     const positionsRepaired = repairPositions(this.ledger, this.logger);
@@ -250,6 +254,7 @@ export class Engine {
     this.ledger.putNode(record);
     this.nodesById.set(nodeId, record);
     this.ranker = new CandidateRanker(this.nodesById.values());
+    this.network = undefined;
     const events = eventTypes.map((type) => this.events.append(`node:${nodeId}`, type, now, nodeView(record)));
     await this.commit({ body: undefined, events, done });
     return { node: nodeView(record), created: !existing };
@@ -265,7 +270,7 @@ export class Engine {
     this.ledger.putNode(record);
     this.nodesById.set(nodeId, record);
     this.ranker = new CandidateRanker(this.nodesById.values());
-    this.ranker = new CandidateRanker(this.nodesById.values());
+    this.network = undefined;
     let decision: Decision<undefined> = { body: undefined, events: [this.events.append(`node:${nodeId}`, 'node.status', now, { nodeId, status, previous: decisions[0]?.events[0]?.previous })], done };
     if (status === 'offline') {
       // What the node has not shipped goes elsewhere (paused nodes keep their work, take no new).
@@ -596,19 +601,60 @@ export class Engine {
     return decision.body;
   }
 
-  /** Delivery options for a cart, from the stock as it stands. Holds nothing. */
+  /**
+   * Delivery options for a cart, from the stock as it stands: the fastest, the cheapest and the
+   * fewest-shipments plans of the routing module (identical plans listed once). Holds nothing.
+   */
   quote(request: Omit<ReservationRequest, 'customerId'>) {
-    const candidates = this.ranker.rank(request);
-    const plan: Array<{ sku: string; qty: number; nodeId: string }> = [];
-    for (const { sku, qty } of mergeLineRequests(request.lines)) {
-      const positions = this.skus.peek(sku)?.context.positions ?? this.ledger.positionsOf(sku);
-      const allocations = allocate(positions, qty, candidates, request.allowSplit ?? true);
-      if (!allocations) throw new EngineError('INSUFFICIENT_STOCK', `not enough ${sku} for ${qty}`, { sku, requested: qty });
-      for (const a of allocations) plan.push({ sku, ...a });
+    const stock = {
+      get: (sku: string): ReadonlyMap<string, number> => {
+        const positions = this.skus.peek(sku)?.context.positions ?? this.ledger.positionsOf(sku);
+        return new Map(Object.entries(positions).map(([nodeId, p]) => [nodeId, availableOf(p)]));
+      },
+    };
+    const result = promiseOptions(
+      { destination: request.destination, lines: mergeLineRequests(request.lines), allowSplit: request.allowSplit ?? true, ...(request.fulfillment?.type === 'pickup' && request.fulfillment.nodeId ? { fulfillment: { type: 'pickup' as const, nodeId: request.fulfillment.nodeId } } : {}) },
+      this.routingNetwork(),
+      stock,
+      { nowMs: this.clock.now() },
+    );
+    if (!result.ok) {
+      const code = result.failure.code === 'VALIDATION_FAILED' ? 'VALIDATION_FAILED' : 'INSUFFICIENT_STOCK';
+      throw new EngineError(code, result.failure.reason, { ...result.failure.details, reason: result.failure.code });
     }
-    const now = this.clock.now();
-    const promise = promiseFor(plan.map((p) => p.nodeId), this.nodesById, request.destination, now);
-    return { options: [{ type: 'nearest', deliveryBy: promise.deliveryBy, shipments: promise.shipments, allocations: plan }] };
+    return {
+      options: result.options.map(({ strategies, plan }) => ({
+        type: strategies[0],
+        strategies,
+        deliveryBy: plan.promisedAt,
+        totalCost: plan.totalCost,
+        currency: plan.currency,
+        shipments: plan.shipments.map(({ nodeId, carrierId, serviceLevel, distanceKm, cost, shipDate, promisedAt, lines }) => ({ nodeId, carrierId, serviceLevel, distanceKm, cost, shipDate, deliveryBy: promisedAt, lines })),
+        allocations: plan.allocations.map(({ sku, nodeId, qty }) => ({ sku, nodeId, qty })),
+      })),
+    };
+  }
+
+  /** The routing module's view of the network, rebuilt when a node changes. */
+  private routingNetwork(): RoutingNetwork {
+    if (this.network) return this.network;
+    const nodes: RoutingNode[] = [];
+    for (const node of this.nodesById.values()) {
+      const routingNode: RoutingNode = {
+        nodeId: node.nodeId, type: node.type, location: node.location, status: node.status, priority: node.priority,
+        ...(node.capacityPerDay !== undefined ? { capacityPerDay: node.capacityPerDay } : {}),
+        ...(node.cutoff ? { cutoff: node.cutoff } : {}),
+        ...(node.carriers && node.carriers.length > 0 ? { carriers: node.carriers as RoutingNode['carriers'] } : {}),
+      };
+      // A node whose carriers (or cutoff) the routing module cannot use still routes, on the defaults.
+      if (validateRoutingNode(routingNode).length === 0) nodes.push(routingNode);
+      else {
+        const { carriers: _carriers, cutoff: _cutoff, ...plain } = routingNode;
+        if (validateRoutingNode(plain).length === 0) nodes.push(plain);
+      }
+    }
+    this.network = prepareNetwork(nodes, { currency: this.currency.base });
+    return this.network;
   }
 
   /** An order topic's events after `afterSeq`, read back from the order's history. */

@@ -180,3 +180,26 @@ describe('routing explanations', () => {
     expect(routing.excluded).toContainEqual({ nodeId: off.nodeId, reason: 'offline' });
   });
 });
+
+describe('promise', () => {
+  it('POST /v1/promise offers the fastest, cheapest and fewest-shipments plans, each with dates, costs and carriers', async () => {
+    const a = await node({ lat: 41.88, lon: -87.63 });
+    const b = await node({ lat: 39.1, lon: -84.5 });
+    const sku = uid('SKU');
+    await ops('PUT', `/v1/inventory/${a.nodeId}/${sku}`, { onHand: 2 });
+    await ops('PUT', `/v1/inventory/${b.nodeId}/${sku}`, { onHand: 5 });
+    const quote = await checkout('POST', '/v1/promise', { destination: { lat: 41.9, lon: -87.7 }, lines: [{ sku, qty: 4 }] });
+    expect(quote.status).toBe(200);
+    const strategies = quote.body.options.flatMap((o: any) => o.strategies);
+    expect(strategies.sort()).toEqual(['cheapest', 'fastest', 'fewest_shipments']);
+    for (const option of quote.body.options) {
+      expect(Date.parse(option.deliveryBy)).toBeGreaterThan(Date.now());
+      expect(option.totalCost).toBeGreaterThan(0);
+      expect(option.allocations.reduce((sum: number, x: any) => sum + x.qty, 0)).toBe(4);
+      for (const s of option.shipments) expect(s.carrierId).toEqual(expect.any(String));
+    }
+    // Fewest shipments: one node has all 4.
+    const fewest = quote.body.options.find((o: any) => o.strategies.includes('fewest_shipments'));
+    expect(fewest.shipments).toHaveLength(1);
+  });
+});
