@@ -10,6 +10,7 @@ import { carrierDays, nodeDistanceKm, startDayOf } from '../engine/routing/promi
 import { plan } from '../engine/routing/sourcing.js';
 import { StockTable } from '../engine/routing/stock.js';
 import { CandidateRanker } from '../engine/routing/simple-router.js';
+import { mulberry32 } from '../engine/prng.js';
 
 // `npm run bench:routing [-- --orders 50000 --seed 20260302 --decisions 10000 --rounds 5 --arms 5 --speed 0.75]`:
 // the sourcing engine against two naive baselines on one seeded week of orders, then its
@@ -41,18 +42,7 @@ import { CandidateRanker } from '../engine/routing/simple-router.js';
 // A node over its capacityPerDay ships the excess one working day later per capacity's worth.
 // On time: the whole order delivered on or before its promised day.
 
-// ---- seeded randomness (only here, never in the module) ------------------------------------
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// ---- seeded randomness (only here, never in the module): mulberry32 from engine/prng.ts --------
 
 const argument = (name: string, fallback: number): number => {
   const at = process.argv.indexOf(`--${name}`);

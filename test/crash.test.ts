@@ -11,6 +11,7 @@ import { subscribe } from 'node:diagnostics_channel';
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { call, startEngineProcess, tempDir, type EngineProcess } from './support/fixtures.js';
+import { mulberry32 } from '../engine/prng.js';
 
 // ---- the engine's stdout, from its first byte --------------------------------------------------
 
@@ -42,19 +43,6 @@ function recoveredLine(engine: EngineProcess): RecoveryLine {
   const line = (stdoutOf.get(engine.child) ?? []).find((l) => l.includes('"msg":"recovered"'));
   expect(line, 'the engine logs "recovered" before "listening"').toBeDefined();
   return JSON.parse(line!) as RecoveryLine;
-}
-
-// ---- a seeded random source, so a failing run can be replayed ---------------------------------
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---- the network under test --------------------------------------------------------------------

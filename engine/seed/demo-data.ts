@@ -16,6 +16,8 @@
  *  - LOW_STOCK_SKUS have fewer than 10 units across the whole network.
  */
 
+import { mulberry32 } from '../prng.js';
+
 export interface DemoNode {
   nodeId: string;
   type: 'warehouse' | 'store' | '3pl';
@@ -197,17 +199,6 @@ const WAREHOUSE_COVERAGE = 0.9; // each warehouse carries ~90% of the catalog
 const THIRD_PARTY_COVERAGE = 0.5; // the 3PL carries ~half, as overflow
 const STORE_COVERAGE = 0.3; // each store carries ~30% of the catalog
 
-/** mulberry32: tiny, fast, deterministic 32-bit PRNG returning floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Inclusive integer in [min, max]. */
 function randInt(rand: () => number, min: number, max: number): number {
