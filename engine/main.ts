@@ -6,6 +6,7 @@ import { startGateway } from '../gateway/server.js';
 import { uwsIsNative } from '../gateway/uws.js';
 import { LmdbLedger } from '../storage/lmdb-ledger.js';
 import { configFromEnv } from './config.js';
+import { NatsBus } from './bus/nats-bus.js';
 import { Engine } from './engine.js';
 import { limits } from './limits.js';
 import { createLogger } from './logger.js';
@@ -20,15 +21,19 @@ async function main(): Promise<void> {
   if (!uwsIsNative()) {
     logger.warn('uWebSockets.js native binary did not load: running on its slow JavaScript fallback; see the README');
   }
+  // With OO_NATS_URL the engine's events and instructions travel over that NATS server (the
+  // partitioned actors of issue 7 come next); without it, over the in-process bus.
+  let bus: NatsBus | undefined;
   if (config.natsUrl) {
     // Never log credentials a URL may carry (nats://user:password@host).
     const natsUrl = config.natsUrl.replace(/\/\/[^@/]*@/, '//[redacted]@');
-    logger.warn({ natsUrl }, 'OO_NATS_URL is set, but this build runs the in-process bus only');
+    bus = await NatsBus.connect(config.natsUrl, { name: `oo-engine-${process.pid}`, onError: (error, subject) => logger.error({ err: error, subject }, 'bus handler failed') });
+    logger.info({ natsUrl }, 'bus: NATS');
   }
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const ledger = new LmdbLedger({ path: join(dataDir, 'ledger') });
-  const engine = new Engine({ ledger, logger, acceptWithinMs: config.acceptSlaSeconds * 1000, review: config.review, currency: config.currency, requireAuthorizedPayment: config.requireAuthorizedPayment });
+  const engine = new Engine({ ledger, logger, ...(bus ? { bus } : {}), acceptWithinMs: config.acceptSlaSeconds * 1000, review: config.review, currency: config.currency, requireAuthorizedPayment: config.requireAuthorizedPayment });
   const isEmpty = ledger.getMeta<boolean>('initialized') !== true;
   await engine.start();
   if (isEmpty) {
@@ -54,6 +59,7 @@ async function main(): Promise<void> {
     const abandoned = await drained;
     await engine.stop();
     await ledger.close();
+    await bus?.close();
     logger.info({ abandoned }, 'stopped');
     process.exit(0);
   };
