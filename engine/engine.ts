@@ -1,6 +1,6 @@
 import { createActor } from 'xstate';
-import type { Allocation, Destination, HistoryEntry, NodeRecord, NodeStatus, OrderLine, OrderRecord, OrderSnapshot, RoutingExplanation, StockMove } from '../actors/domain.js';
-import { availableOf, lineHoldsStock, reservationFits, terminalOrderStates } from '../actors/domain.js';
+import type { Allocation, Destination, NodeRecord, NodeStatus, OrderLine, OrderRecord, OrderSnapshot, RoutingExplanation, StockMove } from '../actors/domain.js';
+import { availableOf, lineHoldsStock, terminalOrderStates } from '../actors/domain.js';
 import { fulfillmentNodeMachine, type FulfillmentNodeDecision, type NodeDefinition } from '../actors/fulfillment-node/fulfillment-node.machine.js';
 import type { Assignment, LineRequest, NodeEventType } from '../actors/order/lines.js';
 import { orderMachine, type OrderDecision, type OrderEvent, type RerouteReason } from '../actors/order/order.machine.js';
