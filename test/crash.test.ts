@@ -7,43 +7,9 @@
 // restart's "recovered" log line reports positionsRepaired 0. The cycle runs three times on one data
 // dir. A second test kills the engine with 10-second holds outstanding, waits past their deadline,
 // and shows they come back expired with their units available again.
-import { subscribe } from 'node:diagnostics_channel';
-import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { call, startEngineProcess, tempDir, type EngineProcess } from './support/fixtures.js';
 import { mulberry32 } from '../engine/prng.js';
-
-// ---- the engine's stdout, from its first byte --------------------------------------------------
-
-// `startEngineProcess` consumes stdout up to "listening"; the "recovered" line comes before it. Node
-// publishes every spawn on the `child_process` diagnostics channel (in the ChildProcess
-// constructor, before stdout exists), so a listener attached a microtask later sees every line.
-const stdoutOf = new WeakMap<ChildProcess, string[]>();
-subscribe('child_process', (message) => {
-  const child = (message as { process: ChildProcess }).process;
-  const lines: string[] = [];
-  stdoutOf.set(child, lines);
-  queueMicrotask(() => {
-    let partial = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      const parts = (partial + chunk.toString()).split('\n');
-      partial = parts.pop() ?? '';
-      lines.push(...parts);
-    });
-  });
-});
-
-interface RecoveryLine {
-  liveOrders: number;
-  positionsRepaired: number;
-  expiredAtStart: number;
-}
-
-function recoveredLine(engine: EngineProcess): RecoveryLine {
-  const line = (stdoutOf.get(engine.child) ?? []).find((l) => l.includes('"msg":"recovered"'));
-  expect(line, 'the engine logs "recovered" before "listening"').toBeDefined();
-  return JSON.parse(line!) as RecoveryLine;
-}
 
 // ---- the network under test --------------------------------------------------------------------
 
@@ -576,7 +542,7 @@ describe('kill -9 under load', () => {
       inFlightAtKills += load.inFlightAtKill;
 
       engine = await start(dir.path);
-      const recovery = recoveredLine(engine);
+      const recovery = engine.recovery();
       expect(recovery.positionsRepaired, `seed ${seed}, cycle ${cycle}`).toBe(0);
       expect(recovery.expiredAtStart, `seed ${seed}, cycle ${cycle}`).toBe(0);
       expect(engine.tokens).toMatchObject({ ops: tokens.ops, checkout: tokens.checkout });
@@ -630,7 +596,7 @@ describe('kill -9 under load', () => {
     const deadline = Math.max(...short.map((a) => Date.parse(a.body.expiresAt as string)));
     await new Promise((done) => setTimeout(done, Math.max(0, deadline - Date.now()) + 250));
     engine = await start(dir.path);
-    const recovery = recoveredLine(engine);
+    const recovery = engine.recovery();
     expect(recovery).toMatchObject({ positionsRepaired: 0, expiredAtStart: short.length, liveOrders: 2 });
 
     for (const answer of short) {

@@ -5,34 +5,8 @@
 // OVERLOADED with Retry-After), and the inventory shows 100 reserved and nothing available; after a
 // kill -9 and a restart the same 100 holds read back held and the inventory is identical. Also: the
 // per-customer purchase limit, within one request and across one customer's holds.
-import { subscribe } from 'node:diagnostics_channel';
-import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startEngineProcess, tempDir, type EngineProcess } from './support/fixtures.js';
-
-// `startEngineProcess` consumes stdout up to "listening", and "recovered" comes before it. Node
-// publishes every spawn on the `child_process` diagnostics channel (in the ChildProcess
-// constructor, before stdout exists), so a listener attached a microtask later sees every line.
-const stdoutOf = new WeakMap<ChildProcess, string[]>();
-subscribe('child_process', (message) => {
-  const child = (message as { process: ChildProcess }).process;
-  const lines: string[] = [];
-  stdoutOf.set(child, lines);
-  queueMicrotask(() => {
-    let partial = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      const parts = (partial + chunk.toString()).split('\n');
-      partial = parts.pop() ?? '';
-      lines.push(...parts);
-    });
-  });
-});
-
-function recoveredLine(engine: EngineProcess): { liveOrders: number; positionsRepaired: number; expiredAtStart: number } {
-  const line = (stdoutOf.get(engine.child) ?? []).find((l) => l.includes('"msg":"recovered"'));
-  expect(line, 'the engine logs "recovered" before "listening"').toBeDefined();
-  return JSON.parse(line!);
-}
 
 const nodes = [
   { nodeId: 'chi-1', type: 'warehouse', location: { lat: 41.88, lon: -87.63 }, units: 40 },
@@ -184,7 +158,7 @@ describe('flash sale: 100 units, 3,000 concurrent holds', () => {
     engine = await startEngineProcess(dir.path);
     const { url, tokens } = engine;
     // Nothing was repaired, and exactly the 100 holds are live: no refused request left a trace.
-    expect(recoveredLine(engine)).toMatchObject({ positionsRepaired: 0, expiredAtStart: 0, liveOrders: totalUnits });
+    expect(engine.recovery()).toMatchObject({ positionsRepaired: 0, expiredAtStart: 0, liveOrders: totalUnits });
 
     const held = attempts.filter((a) => a.status === 201);
     await withConcurrency(held.map((a) => async () => {

@@ -4,12 +4,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Engine, type EngineBounds, type EngineOptions } from '../../engine/engine.js';
+import { Engine, type EngineBounds, type EngineOptions, type RecoveryReport } from '../../engine/engine.js';
 import type { Clock } from '../../engine/clock.js';
 import { silentLogger } from '../../engine/logger.js';
 import { Auth } from '../../gateway/auth.js';
 import { startGateway, type Gateway } from '../../gateway/server.js';
 import { LmdbLedger } from '../../storage/lmdb-ledger.js';
+
+const logLinesMax = 10_000;
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
 
@@ -81,6 +83,10 @@ export interface EngineProcess {
   port: number;
   url: string;
   tokens: { ops: string; checkout: string; viewer: string };
+  /** The engine's stdout lines so far (structured logs), from the first. */
+  lines: readonly string[];
+  /** What the engine's start-up recovery reported (its "recovered" log line). */
+  recovery(): RecoveryReport;
   /** kill -9 and wait for the exit. */
   kill9(): Promise<void>;
   /** SIGTERM and wait for the exit. */
@@ -98,25 +104,42 @@ export async function startEngineProcess(dataDir: string, env: Record<string, st
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
+  // Every stdout line from the first, kept (the last `logLinesMax`) for tests that read the
+  // engine's own account: "recovered" comes before "listening".
+  const lines: string[] = [];
+  let partial = '';
+  let onLine: (line: string) => void = () => {};
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const parts = (partial + chunk.toString()).split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) {
+      lines.push(line);
+      if (lines.length > logLinesMax) lines.shift();
+      onLine(line);
+    }
+  });
   const port = await new Promise<number>((done, fail) => {
-    let buffered = '';
     const timer = setTimeout(() => fail(new Error(`engine did not start: ${stderr}`)), 30_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      for (const line of buffered.split('\n')) {
-        if (!line.includes('"msg":"listening"')) continue;
-        clearTimeout(timer);
-        done((JSON.parse(line) as { port: number }).port);
-      }
-    });
+    onLine = (line) => {
+      if (!line.includes('"msg":"listening"')) return;
+      clearTimeout(timer);
+      done((JSON.parse(line) as { port: number }).port);
+    };
     child.once('exit', (code) => fail(new Error(`engine exited with ${code}: ${stderr}`)));
   });
+  onLine = () => {};
   const tokens = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as EngineProcess['tokens'];
   return {
     child,
     port,
     url: `http://127.0.0.1:${port}`,
     tokens,
+    lines,
+    recovery: () => {
+      const line = lines.find((l) => l.includes('"msg":"recovered"'));
+      if (!line) throw new Error('the engine logged no "recovered" line');
+      return JSON.parse(line) as RecoveryReport;
+    },
     kill9: async () => {
       child.kill('SIGKILL');
       await exited;
