@@ -9,6 +9,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startServer, type TestServer } from '../test/support/fixtures.js';
+import { recordingUncaught } from '../test/support/stream-client.js';
 
 let server: TestServer;
 /** Node A holds SKU `sku`; node B holds SKU `skuB`. */
@@ -107,24 +108,6 @@ function writes(): Array<[method: string, path: string, body: unknown]> {
     ['POST', `/v1/orders/${world.orderId}/cancel`, {}],
     ['POST', `/v1/nodes/${world.nodeA}/events`, { orderId: world.orderId, type: 'shipped' }],
   ];
-}
-
-/**
- * Runs `action` with the process's uncaughtException listeners swapped for a recorder, so an
- * exception the server throws inside a uWS callback is seen by the test (and does not end the run).
- */
-async function recordingUncaught<T>(action: () => Promise<T>): Promise<{ result: T; uncaught: unknown[] }> {
-  const uncaught: unknown[] = [];
-  const saved = process.listeners('uncaughtException');
-  const record = (error: unknown) => uncaught.push(error);
-  process.removeAllListeners('uncaughtException');
-  process.on('uncaughtException', record);
-  try {
-    return { result: await action(), uncaught };
-  } finally {
-    process.removeListener('uncaughtException', record);
-    for (const listener of saved) process.on('uncaughtException', listener);
-  }
 }
 
 /** Writes `raw` on a fresh TCP connection; resolves with what came back when the server closes or `waitMs` passes. */

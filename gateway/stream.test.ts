@@ -11,146 +11,7 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { call, startServer, type TestServer } from '../test/support/fixtures.js';
-
-interface Frame {
-  op?: string;
-  topics?: string[];
-  error?: { code: string; message: string; details: Record<string, unknown> };
-  topic?: string;
-  type?: string;
-  seq?: number;
-  at?: string;
-  data?: any;
-}
-
-/** A stream client that keeps every frame it receives and can wait for one. */
-class StreamClient {
-  readonly frames: Frame[] = [];
-  closed: { code: number; reason: string } | undefined;
-  private readonly listeners = new Set<() => void>();
-
-  /** `keep` turns each frame into what is kept of it (a summary, when frames are many and large). */
-  private constructor(readonly ws: WebSocket, keep: (frame: Frame) => Frame) {
-    ws.on('message', (data) => {
-      this.frames.push(keep(JSON.parse(String(data)) as Frame));
-      for (const listener of this.listeners) listener();
-    });
-    ws.on('close', (code, reason) => {
-      this.closed = { code, reason: String(reason) };
-      for (const listener of this.listeners) listener();
-    });
-  }
-
-  static open(url: string, options: WebSocket.ClientOptions = {}, keep: (frame: Frame) => Frame = (frame) => frame): Promise<StreamClient> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, options);
-      const client = new StreamClient(ws, keep);
-      ws.once('open', () => resolve(client));
-      ws.once('error', reject);
-      ws.once('unexpected-response', (_request, response) => reject(new Error(`upgrade refused: ${response.statusCode}`)));
-    });
-  }
-
-  /** The first frame from index `from` on that matches, waiting up to `timeoutMs` for it. */
-  waitFor(predicate: (frame: Frame) => boolean, { from = 0, timeoutMs = 5_000 } = {}): Promise<Frame> {
-    return new Promise((resolve, reject) => {
-      const check = (): boolean => {
-        const found = this.frames.slice(from).find(predicate);
-        if (!found) return false;
-        clearTimeout(timer);
-        this.listeners.delete(listener);
-        resolve(found);
-        return true;
-      };
-      const listener = (): void => {
-        check();
-      };
-      const timer = setTimeout(() => {
-        this.listeners.delete(listener);
-        reject(new Error(`no matching frame in ${timeoutMs} ms; got ${JSON.stringify(this.frames.slice(from)).slice(0, 500)}`));
-      }, timeoutMs);
-      if (!check()) this.listeners.add(listener);
-    });
-  }
-
-  /** Sends a control frame and resolves with the server's answer to it (subscribed, unsubscribed or error). */
-  async command(frame: unknown): Promise<Frame> {
-    const from = this.frames.length;
-    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
-    return this.waitFor((f) => f.op !== undefined, { from });
-  }
-
-  subscribe(...topics: string[]): Promise<Frame> {
-    return this.command({ op: 'subscribe', topics });
-  }
-
-  events(topic: string): Frame[] {
-    return this.frames.filter((f) => f.topic === topic && f.op === undefined);
-  }
-
-  waitForClose(timeoutMs = 5_000): Promise<{ code: number; reason: string }> {
-    return new Promise((resolve, reject) => {
-      const check = (): boolean => {
-        if (!this.closed) return false;
-        clearTimeout(timer);
-        this.listeners.delete(check);
-        resolve(this.closed);
-        return true;
-      };
-      const timer = setTimeout(() => {
-        this.listeners.delete(check);
-        reject(new Error(`not closed in ${timeoutMs} ms`));
-      }, timeoutMs);
-      if (!check()) this.listeners.add(check);
-    });
-  }
-
-  close(): void {
-    this.ws.terminate();
-  }
-}
-
-/** Tries the upgrade and expects it refused; resolves with the HTTP status and JSON body. */
-function refusedUpgrade(url: string, options: WebSocket.ClientOptions = {}): Promise<{ status: number; body: any; errored: boolean }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, options);
-    let errored = false;
-    ws.on('error', () => {
-      errored = true;
-    });
-    ws.once('open', () => {
-      ws.terminate();
-      reject(new Error('the upgrade was accepted'));
-    });
-    ws.once('unexpected-response', (request, response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => {
-        request.destroy();
-        resolve({ status: response.statusCode!, body: JSON.parse(text), errored });
-      });
-    });
-  });
-}
-
-/**
- * Runs `action` with the process's uncaughtException listeners swapped for a recorder, so an
- * exception the server throws inside a uWS callback is seen by the test (and does not end the run).
- */
-async function recordingUncaught<T>(action: () => Promise<T>): Promise<{ result: T; uncaught: unknown[] }> {
-  const uncaught: unknown[] = [];
-  const saved = process.listeners('uncaughtException');
-  const record = (error: unknown) => uncaught.push(error);
-  process.removeAllListeners('uncaughtException');
-  process.on('uncaughtException', record);
-  try {
-    return { result: await action(), uncaught };
-  } finally {
-    process.removeListener('uncaughtException', record);
-    for (const listener of saved) process.on('uncaughtException', listener);
-  }
-}
+import { recordingUncaught, refusedUpgrade, StreamClient, type Frame } from '../test/support/stream-client.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const isoPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -213,8 +74,8 @@ describe('connecting', () => {
   it('accepts a token in ?token= and in the Authorization header', async () => {
     const byQuery = await connect(server.tokens.checkout, 'query');
     const byHeader = await connect(server.tokens.viewer, 'header');
-    expect(await byQuery.subscribe('sku:ANY-1')).toEqual({ op: 'subscribed', topics: ['sku:ANY-1'] });
-    expect(await byHeader.subscribe('orders', 'sku:ANY-1')).toEqual({ op: 'subscribed', topics: ['orders', 'sku:ANY-1'] });
+    expect(await byQuery.subscribe(['sku:ANY-1'])).toEqual({ op: 'subscribed', topics: ['sku:ANY-1'] });
+    expect(await byHeader.subscribe(['orders', 'sku:ANY-1'])).toEqual({ op: 'subscribed', topics: ['orders', 'sku:ANY-1'] });
   });
 
   it('refuses the upgrade with 401 UNAUTHENTICATED for a missing, unknown or forged token', async () => {
@@ -249,13 +110,13 @@ describe("an order's events", () => {
   it('a hold, its confirmation and a shipment arrive on order:<orderId> in order, seq rising by one', async () => {
     const { nodeId, sku } = await stocked(10);
     const firehose = await connect(server.tokens.viewer);
-    await firehose.subscribe('orders');
+    await firehose.subscribe(['orders']);
 
     const held = await hold(sku, 2);
     const byOrderId = await connect(held.streamToken);
     const byReservationId = await connect(server.tokens.checkout, 'header');
-    expect(await byOrderId.subscribe(`order:${held.orderId}`)).toEqual({ op: 'subscribed', topics: [`order:${held.orderId}`] });
-    expect(await byReservationId.subscribe(`order:${held.reservationId}`)).toEqual({ op: 'subscribed', topics: [`order:${held.reservationId}`] });
+    expect(await byOrderId.subscribe([`order:${held.orderId}`])).toEqual({ op: 'subscribed', topics: [`order:${held.orderId}`] });
+    expect(await byReservationId.subscribe([`order:${held.reservationId}`])).toEqual({ op: 'subscribed', topics: [`order:${held.reservationId}`] });
 
     await confirm(held.reservationId);
     expect((await call(server.url, server.tokens.ops, 'POST', `/v1/nodes/${nodeId}/events`, { orderId: held.orderId, type: 'shipped', trackingId: '1Z9' })).status).toBe(200);
@@ -295,16 +156,16 @@ describe('who sees which topics', () => {
     const other = await hold(sku);
     for (const via of ['query', 'header'] as const) {
       const shopper = await connect(mine.streamToken, via);
-      expect(await shopper.subscribe(`order:${mine.orderId}`)).toEqual({ op: 'subscribed', topics: [`order:${mine.orderId}`] });
-      expect(await shopper.subscribe(`order:${mine.reservationId}`)).toEqual({ op: 'subscribed', topics: [`order:${mine.reservationId}`] });
+      expect(await shopper.subscribe([`order:${mine.orderId}`])).toEqual({ op: 'subscribed', topics: [`order:${mine.orderId}`] });
+      expect(await shopper.subscribe([`order:${mine.reservationId}`])).toEqual({ op: 'subscribed', topics: [`order:${mine.reservationId}`] });
       for (const topic of [`order:${other.orderId}`, `order:${other.reservationId}`, `sku:${sku}`, `node:${nodeId}`, 'orders']) {
-        expectError(await shopper.subscribe(topic), 'FORBIDDEN');
+        expectError(await shopper.subscribe([topic]), 'FORBIDDEN');
       }
       // One forbidden topic refuses the whole request.
-      expectError(await shopper.subscribe(`order:${mine.orderId}`, `order:${other.orderId}`), 'FORBIDDEN');
+      expectError(await shopper.subscribe([`order:${mine.orderId}`, `order:${other.orderId}`]), 'FORBIDDEN');
     }
     const shopper = await connect(mine.streamToken);
-    await shopper.subscribe(`order:${mine.orderId}`);
+    await shopper.subscribe([`order:${mine.orderId}`]);
     await confirm(other.reservationId);
     await confirm(mine.reservationId);
     await shopper.waitFor((f) => f.type === 'order.released');
@@ -316,16 +177,16 @@ describe('who sees which topics', () => {
   it('checkout sees sku:* and order:* but not node:* or the orders firehose', async () => {
     const { nodeId, sku } = await stocked(1);
     const checkout = await connect(server.tokens.checkout);
-    expect(await checkout.subscribe(`sku:${sku}`, 'order:ord_anything', 'order:rsv_anything')).toMatchObject({ op: 'subscribed' });
-    expectError(await checkout.subscribe(`node:${nodeId}`), 'FORBIDDEN');
-    expectError(await checkout.subscribe('orders'), 'FORBIDDEN');
+    expect(await checkout.subscribe([`sku:${sku}`, 'order:ord_anything', 'order:rsv_anything'])).toMatchObject({ op: 'subscribed' });
+    expectError(await checkout.subscribe([`node:${nodeId}`]), 'FORBIDDEN');
+    expectError(await checkout.subscribe(['orders']), 'FORBIDDEN');
   });
 
   it('viewer and ops see every topic', async () => {
     const { nodeId, sku } = await stocked(1);
     for (const token of [server.tokens.viewer, server.tokens.ops]) {
       const client = await connect(token);
-      expect(await client.subscribe(`sku:${sku}`, `node:${nodeId}`, 'order:ord_x', 'orders')).toMatchObject({ op: 'subscribed' });
+      expect(await client.subscribe([`sku:${sku}`, `node:${nodeId}`, 'order:ord_x', 'orders'])).toMatchObject({ op: 'subscribed' });
     }
   });
 
@@ -334,10 +195,10 @@ describe('who sees which topics', () => {
     const b = await stocked(10, { lat: 33.75, lon: -84.39 });
     const partnerA = await connect(a.partnerToken);
     const partnerB = await connect(b.partnerToken, 'header');
-    expect(await partnerA.subscribe(`node:${a.nodeId}`)).toEqual({ op: 'subscribed', topics: [`node:${a.nodeId}`] });
-    expect(await partnerB.subscribe(`node:${b.nodeId}`)).toEqual({ op: 'subscribed', topics: [`node:${b.nodeId}`] });
+    expect(await partnerA.subscribe([`node:${a.nodeId}`])).toEqual({ op: 'subscribed', topics: [`node:${a.nodeId}`] });
+    expect(await partnerB.subscribe([`node:${b.nodeId}`])).toEqual({ op: 'subscribed', topics: [`node:${b.nodeId}`] });
     for (const topic of [`node:${b.nodeId}`, `sku:${a.sku}`, 'order:ord_x', 'orders']) {
-      expectError(await partnerA.subscribe(topic), 'FORBIDDEN');
+      expectError(await partnerA.subscribe([topic]), 'FORBIDDEN');
     }
 
     const atA = await hold(a.sku, 2);
@@ -366,7 +227,7 @@ describe('sku topics', () => {
   it('sku:<sku> gets inventory.changed after a hold, an adjustment and a release, seq rising by one', async () => {
     const { nodeId, sku } = await stocked(10);
     const watcher = await connect(server.tokens.checkout);
-    await watcher.subscribe(`sku:${sku}`);
+    await watcher.subscribe([`sku:${sku}`]);
 
     const held = await hold(sku, 3);
     const afterHold = await watcher.waitFor((f) => f.type === 'inventory.changed' && f.data.nodes?.some((n: { reserved: number }) => n.reserved === 3));
@@ -387,8 +248,8 @@ describe('sku topics', () => {
     const { nodeId, sku } = await stocked(10);
     const leaving = await connect(server.tokens.checkout);
     const staying = await connect(server.tokens.checkout);
-    await leaving.subscribe(`sku:${sku}`);
-    await staying.subscribe(`sku:${sku}`);
+    await leaving.subscribe([`sku:${sku}`]);
+    await staying.subscribe([`sku:${sku}`]);
 
     await ops('POST', `/v1/inventory/${nodeId}/${sku}/adjust`, { delta: 1, reason: 'received' });
     await leaving.waitFor((f) => f.data?.nodes?.[0]?.onHand === 11);
@@ -428,7 +289,7 @@ describe('bad frames', () => {
     ];
     for (const frame of invalid) expectError(await client.command(JSON.stringify(frame)), 'VALIDATION_FAILED');
     expect(client.closed).toBeUndefined();
-    expect(await client.subscribe('orders')).toEqual({ op: 'subscribed', topics: ['orders'] });
+    expect(await client.subscribe(['orders'])).toEqual({ op: 'subscribed', topics: ['orders'] });
   });
 
   it('the frame `null` gets an error frame and the server lives on', async () => {
@@ -450,7 +311,7 @@ describe('bad frames', () => {
     const closed = await big.waitForClose();
     // uWS ends it at once: 1009 (message too big) or, without a close frame, 1006.
     expect([1006, 1009]).toContain(closed.code);
-    expect(await other.subscribe('orders')).toEqual({ op: 'subscribed', topics: ['orders'] });
+    expect(await other.subscribe(['orders'])).toEqual({ op: 'subscribed', topics: ['orders'] });
   });
 });
 
@@ -458,7 +319,7 @@ describe('the orders firehose', () => {
   it('viewer on `orders` receives the events of every order', async () => {
     const { sku } = await stocked(10);
     const viewer = await connect(server.tokens.viewer);
-    await viewer.subscribe('orders');
+    await viewer.subscribe(['orders']);
     const first = await call(server.url, server.tokens.checkout, 'POST', '/v1/orders', { customerId: 'c-f1', destination: { lat: 41.9, lon: -87.7 }, lines: [{ sku, qty: 1 }] });
     const second = await call(server.url, server.tokens.checkout, 'POST', '/v1/orders', { customerId: 'c-f2', destination: { lat: 41.9, lon: -87.7 }, lines: [{ sku, qty: 2 }] });
     expect([first.status, second.status]).toEqual([201, 201]);
@@ -505,7 +366,7 @@ describe('a slow consumer', () => {
   async function open(): Promise<StreamClient> {
     const client = await StreamClient.open(`${slowServer.wsUrl}?token=${slowServer.tokens.viewer}`, {}, summary);
     slowClients.push(client);
-    expect(await client.subscribe(`sku:${sku}`)).toMatchObject({ op: 'subscribed' });
+    expect(await client.subscribe([`sku:${sku}`])).toMatchObject({ op: 'subscribed' });
     return client;
   }
 

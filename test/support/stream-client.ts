@@ -18,9 +18,10 @@ export class StreamClient {
   closed: { code: number; reason: string } | undefined;
   private readonly listeners = new Set<() => void>();
 
-  private constructor(readonly ws: WebSocket) {
+  /** `keep` turns each frame into what is kept of it (a summary, when frames are many and large). */
+  private constructor(readonly ws: WebSocket, keep: (frame: Frame) => Frame) {
     ws.on('message', (data) => {
-      this.frames.push(JSON.parse(String(data)) as Frame);
+      this.frames.push(keep(JSON.parse(String(data)) as Frame));
       for (const listener of [...this.listeners]) listener();
     });
     ws.on('close', (code, reason) => {
@@ -29,10 +30,10 @@ export class StreamClient {
     });
   }
 
-  static open(url: string, options: WebSocket.ClientOptions = {}): Promise<StreamClient> {
+  static open(url: string, options: WebSocket.ClientOptions = {}, keep: (frame: Frame) => Frame = (frame) => frame): Promise<StreamClient> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, options);
-      const client = new StreamClient(ws);
+      const client = new StreamClient(ws, keep);
       ws.once('open', () => resolve(client));
       ws.once('error', reject);
       ws.once('unexpected-response', (_request, response) => reject(new Error(`upgrade refused: ${response.statusCode}`)));
@@ -87,11 +88,17 @@ export class StreamClient {
   }
 }
 
-/** Tries the upgrade and expects it refused; resolves with the HTTP status and JSON body. */
-export function refusedUpgrade(url: string, options: WebSocket.ClientOptions = {}): Promise<{ status: number; body: any }> {
+/**
+ * Tries the upgrade and expects it refused; resolves with the HTTP status and JSON body, and
+ * whether the client also saw an error.
+ */
+export function refusedUpgrade(url: string, options: WebSocket.ClientOptions = {}): Promise<{ status: number; body: any; errored: boolean }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, options);
-    ws.on('error', () => {});
+    let errored = false;
+    ws.on('error', () => {
+      errored = true;
+    });
     ws.once('open', () => {
       ws.terminate();
       reject(new Error('the upgrade was accepted'));
@@ -102,8 +109,26 @@ export function refusedUpgrade(url: string, options: WebSocket.ClientOptions = {
       response.on('data', (chunk: string) => (text += chunk));
       response.on('end', () => {
         request.destroy();
-        resolve({ status: response.statusCode!, body: JSON.parse(text) });
+        resolve({ status: response.statusCode!, body: JSON.parse(text), errored });
       });
     });
   });
+}
+
+/**
+ * Runs `action` with the process's uncaughtException listeners swapped for a recorder, so an
+ * exception the server throws inside a uWS callback is seen by the test (and does not end the run).
+ */
+export async function recordingUncaught<T>(action: () => Promise<T>): Promise<{ result: T; uncaught: unknown[] }> {
+  const uncaught: unknown[] = [];
+  const saved = process.listeners('uncaughtException');
+  const record = (error: unknown) => uncaught.push(error);
+  process.removeAllListeners('uncaughtException');
+  process.on('uncaughtException', record);
+  try {
+    return { result: await action(), uncaught };
+  } finally {
+    process.removeListener('uncaughtException', record);
+    for (const listener of saved) process.on('uncaughtException', listener);
+  }
 }
