@@ -123,6 +123,8 @@ export class Engine {
   private ranker = new CandidateRanker([]);
   /** The routing module's network (quotes); dropped when a node changes, rebuilt on next use. */
   private network: RoutingNetwork | undefined;
+  /** Nodes not online, for routing explanations; dropped when a node changes. */
+  private excluded: RoutingExplanation['excluded'] | undefined;
   private readonly idempotencyInflight = new Map<string, { fingerprint: string; answer: Promise<Answer<unknown>> }>();
   private readonly dirtySkus = new Set<string>();
   private readonly purchaseLimits = new PurchaseLimits();
@@ -196,6 +198,7 @@ export class Engine {
     for (const node of this.ledger.listNodes()) this.nodesById.set(node.nodeId, node);
     this.ranker = new CandidateRanker(this.nodesById.values());
     this.network = undefined;
+    this.excluded = undefined;
     this.purchaseLimits.load(this.ledger.skuRecords(), this.ledger.liveOrders());
     this.backorders.load(this.ledger.liveOrders());
     const positionsRepaired = repairPositions(this.ledger, this.logger);
@@ -255,6 +258,7 @@ export class Engine {
     this.nodesById.set(nodeId, record);
     this.ranker = new CandidateRanker(this.nodesById.values());
     this.network = undefined;
+    this.excluded = undefined;
     const events = eventTypes.map((type) => this.events.append(`node:${nodeId}`, type, now, nodeView(record)));
     await this.commit({ body: undefined, events, done });
     return { node: nodeView(record), created: !existing };
@@ -271,6 +275,7 @@ export class Engine {
     this.nodesById.set(nodeId, record);
     this.ranker = new CandidateRanker(this.nodesById.values());
     this.network = undefined;
+    this.excluded = undefined;
     let decision: Decision<undefined> = { body: undefined, events: [this.events.append(`node:${nodeId}`, 'node.status', now, { nodeId, status, previous: decisions[0]?.events[0]?.previous })], done };
     if (status === 'offline') {
       // What the node has not shipped goes elsewhere (paused nodes keep their work, take no new).
@@ -448,7 +453,7 @@ export class Engine {
     const records = waiting.map((coreId) => this.orderSnapshot(coreId)).filter((s): s is OrderSnapshot => s !== undefined)
       .sort((a, b) => a.record.createdAt - b.record.createdAt || (a.record.coreId < b.record.coreId ? -1 : 1));
     let decision: Decision<undefined> | undefined;
-    const everywhere = this.ranker.rank({ destination: { lat: 0, lon: 0 } });
+    const everywhere = this.ranker.online();
     for (const record of records) {
       const positions = this.skus.snapshot(sku)!.context.positions;
       if (totalAvailable(positions, everywhere) === 0) break;
@@ -873,10 +878,13 @@ export class Engine {
     return { sku, qty, candidates };
   }
 
+  /** Nodes left out of routing and why; computed once per change of the network, not per hold. */
   private excludedNodes(): RoutingExplanation['excluded'] {
+    if (this.excluded) return this.excluded;
     const excluded: RoutingExplanation['excluded'] = [];
     for (const node of this.nodesById.values()) if (node.status !== 'online') excluded.push({ nodeId: node.nodeId, reason: node.status });
-    return excluded.slice(0, 20);
+    this.excluded = excluded.slice(0, 20);
+    return this.excluded;
   }
 
   /** With `allowSplit: false`, the one nearest node that can serve every line, or none. */

@@ -37,6 +37,11 @@ export class CandidateRanker {
     this.order = online.map((_, i) => i);
   }
 
+  /** Every online node, by id: where stock may be taken from at all. */
+  online(): readonly string[] {
+    return this.ids;
+  }
+
   rank(request: RouteRequest): string[] {
     this.pickup = undefined;
     if (request.fulfillment?.type === 'pickup' && request.fulfillment.nodeId) {
