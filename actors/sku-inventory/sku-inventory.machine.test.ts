@@ -115,6 +115,46 @@ describe('hold', () => {
   });
 });
 
+describe('take (a routing plan\'s exact units)', () => {
+  const take = (allocations: Array<{ nodeId: string; qty: number }>): SkuInventoryEvent => ({ type: 'take', ownerId: 'o1', allocations });
+
+  it('holds exactly the planned units at each node, even where a node could give more', () => {
+    const m = start({ a: pos(6), b: pos(7), c: pos(10) });
+    const decision = m.send(take([{ nodeId: 'b', qty: 6 }, { nodeId: 'a', qty: 4 }]));
+    expect(decision).toMatchObject({ type: 'decided', outcome: 'held', allocations: [{ nodeId: 'b', qty: 6 }, { nodeId: 'a', qty: 4 }] });
+    expect(m.positions()).toEqual({ a: pos(6, 0, 4), b: pos(7, 0, 6), c: pos(10) });
+  });
+
+  it('takes exactly what is available (boundary), then refuses one more unit and changes nothing', () => {
+    const m = start({ a: pos(5, 1, 1) });
+    expect(m.send(take([{ nodeId: 'a', qty: 3 }]))).toMatchObject({ type: 'decided', outcome: 'held' });
+    expect(m.send(take([{ nodeId: 'a', qty: 1 }]))).toMatchObject({ type: 'refused', code: 'INSUFFICIENT_STOCK', details: { nodeId: 'a', requested: 1, available: 0 } });
+    expect(m.positions()).toEqual({ a: pos(5, 1, 4) });
+  });
+
+  it('is all or nothing: one allocation that does not fit (or names an unknown node) refuses the whole command', () => {
+    const before = { a: pos(10), b: pos(2) };
+    const m = start(before);
+    expect(m.send(take([{ nodeId: 'a', qty: 5 }, { nodeId: 'b', qty: 3 }]))).toMatchObject({ type: 'refused', code: 'INSUFFICIENT_STOCK', details: { nodeId: 'b' } });
+    expect(m.send(take([{ nodeId: 'a', qty: 5 }, { nodeId: 'zz', qty: 1 }]))).toMatchObject({ type: 'refused', code: 'INSUFFICIENT_STOCK', details: { nodeId: 'zz', available: 0 } });
+    expect(m.positions()).toEqual(before);
+  });
+
+  it('counts a node named twice once: two allocations there must fit together', () => {
+    const m = start({ a: pos(5) });
+    expect(m.send(take([{ nodeId: 'a', qty: 3 }, { nodeId: 'a', qty: 3 }]))).toMatchObject({ type: 'refused', code: 'INSUFFICIENT_STOCK' });
+    expect(m.send(take([{ nodeId: 'a', qty: 3 }, { nodeId: 'a', qty: 2 }]))).toMatchObject({ type: 'decided', changedNodeIds: ['a'] });
+    expect(m.positions()).toEqual({ a: pos(5, 0, 5) });
+  });
+
+  it('refuses zero, negative and fractional quantities and an empty plan', () => {
+    const m = start({ a: pos(5) });
+    for (const qty of [0, -1, 1.5]) expect(m.send(take([{ nodeId: 'a', qty }]))).toMatchObject({ type: 'refused', code: 'INVALID_STATE' });
+    expect(m.send(take([]))).toMatchObject({ type: 'refused', code: 'INVALID_STATE' });
+    expect(m.positions()).toEqual({ a: pos(5) });
+  });
+});
+
 describe('release', () => {
   it('gives reserved units back, across several nodes in one step', () => {
     const m = start({ a: pos(5, 0, 3), b: pos(5, 1, 4) });

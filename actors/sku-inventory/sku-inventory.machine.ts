@@ -1,5 +1,5 @@
 import { assign, emit, setup } from 'xstate';
-import { reservationFits, type Allocation, type Position } from '../domain.js';
+import { availableOf, reservationFits, type Allocation, type Position } from '../domain.js';
 import { allocate, totalAvailable } from './allocate.js';
 
 // One actor per SKU: the single writer of that SKU's positions at every node. Every command is
@@ -18,6 +18,8 @@ export interface SkuInventoryContext {
 
 export type SkuInventoryEvent =
   | { type: 'hold'; ownerId: string; qty: number; candidates: readonly string[]; allowSplit: boolean }
+  /** Holds exactly these units (a routing plan's): all of them, or none when one does not fit. */
+  | { type: 'take'; ownerId: string; allocations: readonly Allocation[] }
   | { type: 'release'; ownerId: string; allocations: readonly Allocation[] }
   | { type: 'ship'; ownerId: string; nodeId: string; qty: number }
   | { type: 'stock.set'; nodeId: string; onHand: number; safetyStock?: number }
@@ -56,6 +58,22 @@ export function decide(context: SkuInventoryContext, event: SkuInventoryEvent): 
         const p = context.positions[nodeId];
         changes[nodeId] = { onHand: p.onHand, safetyStock: p.safetyStock, reserved: p.reserved + qty };
       }
+      return change(context, changes, { type: 'decided', outcome: 'held', ownerId: event.ownerId, allocations, changedNodeIds: Object.keys(changes) });
+    }
+    case 'take': {
+      const changes: Record<string, Position> = {};
+      const allocations: Allocation[] = [];
+      for (const { nodeId, qty } of event.allocations) {
+        const p = changes[nodeId] ?? context.positions[nodeId];
+        if (!Number.isInteger(qty) || qty <= 0) return refuse(context, 'INVALID_STATE', `cannot hold ${qty}`, { nodeId, qty });
+        const next = p && { onHand: p.onHand, safetyStock: p.safetyStock, reserved: p.reserved + qty };
+        if (!next || !reservationFits(next)) {
+          return refuse(context, 'INSUFFICIENT_STOCK', `not enough ${context.sku} at ${nodeId} to hold ${qty}`, { nodeId, requested: qty, available: p ? availableOf(p) : 0 });
+        }
+        changes[nodeId] = next;
+        allocations.push({ nodeId, qty });
+      }
+      if (allocations.length === 0) return refuse(context, 'INVALID_STATE', 'nothing to hold', {});
       return change(context, changes, { type: 'decided', outcome: 'held', ownerId: event.ownerId, allocations, changedNodeIds: Object.keys(changes) });
     }
     case 'release': {
