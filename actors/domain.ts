@@ -48,6 +48,16 @@ export interface NodeRecord {
   capacityPerDay?: number;
   cutoff?: { time: string; timezone: string };
   carriers?: unknown[];
+  /** The node's IANA timezone when it has no cutoff (else the cutoff's). */
+  timezone?: string;
+  /** Working days between the start day and the ship day (default 1; stores 0). */
+  handlingDays?: number;
+  /** ISO weekdays the node works (1 = Monday). */
+  workingDays?: number[];
+  /** Stores default to true. */
+  pickupCapable?: boolean;
+  /** When shoppers can collect: `[{ days, open: "10:00", close: "20:00" }]`. */
+  openingHours?: Array<{ days: number[]; open: string; close: string }>;
   priority: number;
   status: NodeStatus;
   createdAt: number;
@@ -101,13 +111,26 @@ export interface Destination {
 export interface Shipment {
   nodeId: string;
   distanceKm: number;
+  /** Delivery: the end of the delivery day. Pickup and transfer: when the shopper can collect. */
   deliveryBy: string;
+  kind?: 'delivery' | 'pickup' | 'transfer';
+  /** The carrier service (learning and the node's instruction); none for a pick in the store itself. */
+  carrierId?: string;
+  serviceLevel?: string;
+  /** The node's local date the shipment leaves (its ship-by). */
+  shipDate?: string;
+  cost?: number;
 }
 
 export interface DeliveryPromise {
   /** The latest of the shipments' dates: when the whole order is there. */
   deliveryBy: string;
+  /** Pickup: when the whole order is ready to collect at the store. */
+  readyBy?: string;
   shipments: Shipment[];
+  /** Carrier cost of the plan, in `currency` (the base currency). */
+  totalCost?: number;
+  currency?: string;
 }
 
 /** One step in an order's life; `seq` is also the event's seq on the order's stream topic. */
@@ -170,11 +193,33 @@ export interface OrderRecord {
  */
 export interface RoutingExplanation {
   strategy: string;
+  fulfillment?: 'delivery' | 'pickup';
+  allowSplit?: boolean;
+  maxShipments?: number;
+  deliveryBy?: string;
+  totalCost?: number;
+  currency?: string;
   lines: Array<{
     sku: string;
     qty: number;
-    candidates: Array<{ nodeId: string; distanceKm: number; available: number; took: number; why: string }>;
+    chosen?: Array<{ nodeId: string; qty: number }>;
+    candidates: Array<{
+      nodeId: string;
+      distanceKm: number;
+      available: number;
+      took: number;
+      why: string;
+      carrierId?: string;
+      promisedAt?: string;
+      /** The strategy's key for this line alone (lower is better), and the blend's terms. */
+      score?: number;
+      terms?: Record<string, number>;
+    }>;
+    /** Nodes left out for this line, with the constraint that excluded each. */
+    rejected?: Array<{ nodeId: string; reason: string }>;
+    rejectedOmitted?: Record<string, number>;
   }>;
+  /** Nodes not online: left out of every line. */
   excluded: Array<{ nodeId: string; reason: string }>;
 }
 

@@ -1,13 +1,12 @@
 import { createActor } from 'xstate';
-import type { Allocation, Destination, NodeRecord, NodeStatus, OrderLine, OrderRecord, OrderSnapshot, RoutingExplanation, StockMove } from '../actors/domain.js';
-import { availableOf, lineHoldsStock, terminalOrderStates } from '../actors/domain.js';
+import type { Allocation, Destination, NodeRecord, NodeStatus, OrderLine, OrderRecord, OrderSnapshot, RoutingExplanation, Shipment, StockMove } from '../actors/domain.js';
+import { lineHoldsStock, terminalOrderStates } from '../actors/domain.js';
 import { fulfillmentNodeMachine, type FulfillmentNodeDecision, type NodeDefinition } from '../actors/fulfillment-node/fulfillment-node.machine.js';
 import type { Assignment, LineRequest, NodeEventType } from '../actors/order/lines.js';
 import { orderMachine, type OrderDecision, type OrderEvent, type RerouteReason } from '../actors/order/order.machine.js';
 import { skuInventoryMachine, type SkuInventoryDecision, type SkuInventoryEvent } from '../actors/sku-inventory/sku-inventory.machine.js';
-import { allocate, totalAvailable } from '../actors/sku-inventory/allocate.js';
+import { totalAvailable } from '../actors/sku-inventory/allocate.js';
 import { assert } from './assert.js';
-import { distanceKm } from './geo.js';
 import { subjectToken, type Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/memory-bus.js';
 import { SystemClock, type Clock, type TimerHandle } from './clock.js';
@@ -22,8 +21,9 @@ import { auditLedger, repairPositions, type AuditReport } from './recovery.js';
 import { orderValue, ReviewPolicy, type ReviewRules } from './review.js';
 import { emptyDecision, heldBefore, isOrder, merge, mergeLineRequests, orderEvent, type Decision } from './decision.js';
 import { orderSnapshotOf, restoreOrderActor } from './order-snapshot.js';
-import { CandidateRanker, promiseFor, transitDays } from './routing/simple-router.js';
-import { prepareNetwork, promiseOptions, validateRoutingNode, type RoutingNetwork, type RoutingNode } from './routing/mod.js';
+import { CandidateRanker } from './routing/simple-router.js';
+import type { Strategy } from './routing/mod.js';
+import { defaultSourcingPolicy, planError, routingProblems, Sourcing, stockViewOf, type SourcingPolicy, type SourcingRequest } from './sourcing.js';
 import { ActorRuntime } from './runtime/actor-runtime.js';
 import { inventoryView, nodeView, orderView, reservationView, type InventoryView, type NodeView, type OrderView, type ReservationView } from './views.js';
 
@@ -48,6 +48,8 @@ export interface EngineOptions {
   currency?: { base: string; rates: Record<string, number> };
   /** Policy: a confirmation must carry `payment.status: "authorized"`. Default off. */
   requireAuthorizedPayment?: boolean;
+  /** Routing: the default strategy, per channel, and pickup transfers. */
+  sourcing?: Partial<SourcingPolicy>;
 }
 
 export interface ReservationRequest {
@@ -60,7 +62,15 @@ export interface ReservationRequest {
   currency?: string;
   ttlSeconds?: number;
   allowSplit?: boolean;
-  fulfillment?: { type: 'delivery' | 'pickup'; nodeId?: string };
+  /** At most this many shipments (default 5; 1 with allowSplit false). */
+  maxShipments?: number;
+  /** Default: the channel's, else the configured default (blend). */
+  strategy?: Strategy;
+  /** When the shopper needs it: a date (end of that day, UTC) or an instant. */
+  deliveryBy?: string;
+  /** required (default): nodes that cannot make deliveryBy are not used; preferred: lateness costs. */
+  deliveryByPolicy?: 'required' | 'preferred';
+  fulfillment?: { type: 'delivery' | 'pickup'; nodeId?: string; transfers?: 'allow' | 'refuse' };
 }
 
 export interface ConfirmRequest {
@@ -119,10 +129,10 @@ export class Engine {
   private readonly nodes: NodeRuntime;
   /** Read model of the network for routing: every node, kept in step with its actor. */
   private readonly nodesById = new Map<string, NodeRecord>();
-  /** Ranks online nodes for a destination; rebuilt when a node changes. */
+  /** Online nodes nearest first: the last resort of a reroute the sourcing plan cannot place. */
   private ranker = new CandidateRanker([]);
-  /** The routing module's network (quotes); dropped when a node changes, rebuilt on next use. */
-  private network: RoutingNetwork | undefined;
+  /** Routing: plans, promises, capacity per node-day, what was learned. */
+  private readonly sourcing: Sourcing;
   /** Nodes not online, for routing explanations; dropped when a node changes. */
   private excluded: RoutingExplanation['excluded'] | undefined;
   private readonly idempotencyInflight = new Map<string, { fingerprint: string; answer: Promise<Answer<unknown>> }>();
@@ -151,6 +161,7 @@ export class Engine {
     this.currency = options.currency ?? { base: 'USD', rates: {} };
     const bounds = this.bounds;
     this.ledger = options.ledger;
+    this.sourcing = new Sourcing(() => this.nodesById.values(), this.ledger, this.currency, { ...defaultSourcingPolicy, ...options.sourcing });
     this.clock = options.clock ?? new SystemClock();
     this.logger = options.logger ?? silentLogger;
     this.bus = options.bus ?? new MemoryBus((error, subject) => this.logger.error({ err: error, subject }, 'bus handler failed'));
@@ -197,8 +208,8 @@ export class Engine {
   async start(): Promise<RecoveryReport> {
     for (const node of this.ledger.listNodes()) this.nodesById.set(node.nodeId, node);
     this.ranker = new CandidateRanker(this.nodesById.values());
-    this.network = undefined;
     this.excluded = undefined;
+    this.sourcing.load(this.ledger.liveOrders(), this.clock.now());
     this.purchaseLimits.load(this.ledger.skuRecords(), this.ledger.liveOrders());
     this.backorders.load(this.ledger.liveOrders());
     const positionsRepaired = repairPositions(this.ledger, this.logger);
@@ -216,6 +227,7 @@ export class Engine {
     this.stopped = true;
     for (const timer of this.timers.values()) timer.cancel();
     this.timers.clear();
+    if (this.fatalError === undefined) this.sourcing.save();
     await this.ledger.durable().catch(() => {});
     for (const runtime of [this.skus, this.orders, this.nodes]) runtime.stop();
   }
@@ -241,6 +253,8 @@ export class Engine {
     this.checkLoad();
     const now = this.clock.now();
     const existing = this.nodesById.get(nodeId) ?? this.ledger.getNode(nodeId);
+    const problems = routingProblems({ ...definition, nodeId, name: definition.name ?? nodeId, priority: definition.priority ?? existing?.priority ?? 10, status: definition.status ?? existing?.status ?? 'online', createdAt: now, updatedAt: now }, this.currency);
+    if (problems.length > 0) throw new EngineError('VALIDATION_FAILED', problems[0], { field: fieldOf(problems[0]), problems });
     let record: NodeRecord;
     let eventTypes: string[];
     const done: Array<() => void> = [];
@@ -257,7 +271,7 @@ export class Engine {
     this.ledger.putNode(record);
     this.nodesById.set(nodeId, record);
     this.ranker = new CandidateRanker(this.nodesById.values());
-    this.network = undefined;
+    this.sourcing.invalidate();
     this.excluded = undefined;
     const events = eventTypes.map((type) => this.events.append(`node:${nodeId}`, type, now, nodeView(record)));
     await this.commit({ body: undefined, events, done });
@@ -274,7 +288,7 @@ export class Engine {
     this.ledger.putNode(record);
     this.nodesById.set(nodeId, record);
     this.ranker = new CandidateRanker(this.nodesById.values());
-    this.network = undefined;
+    this.sourcing.invalidate();
     this.excluded = undefined;
     let decision: Decision<undefined> = { body: undefined, events: [this.events.append(`node:${nodeId}`, 'node.status', now, { nodeId, status, previous: decisions[0]?.events[0]?.previous })], done };
     if (status === 'offline') {
@@ -399,50 +413,96 @@ export class Engine {
     return merge(given, placed, placed?.body ?? given.body);
   }
 
-  /** Places a record's waiting lines (rerouting or backordered) at the best nodes that have the stock. */
+  /**
+   * Places a record's waiting lines (rerouting or backordered) where routing says, planned as the
+   * order was (strategy, split, pickup), never at the excluded nodes or those that rejected it.
+   * What one plan cannot place is planned line by line; what still has no plan goes to the
+   * nearest online nodes with stock; what no node has waits as a backorder.
+   */
   private placeWaiting(coreId: string, from: 'rerouting' | 'backordered', exclude: readonly string[]): Decision<OrderView> | undefined {
     const snapshot = this.orderSnapshot(coreId)!;
-    const waiting = mergeLineRequests(snapshot.record.lines.filter((l) => l.status === from).map(({ sku, qty }) => ({ sku, qty })));
+    const { record } = snapshot;
+    const waiting = mergeLineRequests(record.lines.filter((l) => l.status === from).map(({ sku, qty }) => ({ sku, qty })));
     if (waiting.length === 0) return undefined;
-    const rejectedBy = snapshot.record.rejectedBy ?? [];
-    const candidates = this.ranker.rank({ destination: snapshot.record.destination }).filter((id) => !exclude.includes(id) && !rejectedBy.includes(id));
+    const excluded = [...new Set([...exclude, ...(record.rejectedBy ?? [])])];
+    const now = this.clock.now();
     const done: Array<() => void> = [];
     const assignments: Assignment[] = [];
-    for (const { sku, qty } of waiting) assignments.push(...this.takeStock(coreId, sku, qty, candidates, done));
+    const planned: Shipment[] = [];
+    const base: Omit<SourcingRequest, 'lines'> = {
+      destination: record.destination,
+      channel: record.channel,
+      strategy: (record.routing?.strategy as Strategy | undefined) ?? this.sourcing.strategyFor({ channel: record.channel }),
+      ...(record.routing?.allowSplit === false ? { allowSplit: false } : {}),
+      ...(record.routing?.maxShipments !== undefined ? { maxShipments: record.routing.maxShipments } : {}),
+      ...(record.routing?.deliveryBy !== undefined ? { deliveryBy: record.routing.deliveryBy, deliveryByPolicy: 'preferred' as const } : {}),
+      ...(record.fulfillment ? { fulfillment: record.fulfillment } : {}),
+      excludeNodeIds: excluded,
+    };
+    const take = (lines: LineRequest[]): boolean => {
+      const result = this.sourcing.plan({ ...base, lines }, this.stockView(), now);
+      if (!result.ok) return false;
+      for (const move of this.takePlanned(coreId, result.plan.allocations)) assignments.push({ ...move });
+      for (const shipment of this.sourcing.promiseOf(result.plan).shipments) planned.push(shipment);
+      return true;
+    };
+    if (!take(waiting)) {
+      const candidates = this.ranker.rank({ destination: record.destination }).filter((id) => !excluded.includes(id));
+      for (const line of waiting) {
+        if (take([line])) continue;
+        for (const assignment of this.takeStock(coreId, line.sku, line.qty, candidates)) assignments.push(assignment);
+      }
+      for (const nodeId of new Set(assignments.map((a) => a.nodeId))) {
+        if (planned.some((s) => s.nodeId === nodeId)) continue;
+        const shipment = this.sourcing.shipmentFrom(nodeId, record.destination, now);
+        if (shipment) planned.push(shipment);
+      }
+    }
+    for (const sku of new Set(assignments.map((a) => a.sku))) {
+      done.push(this.skus.begin(sku));
+      this.persistPositions(sku, [...new Set(assignments.filter((a) => a.sku === sku).map((a) => a.nodeId))]);
+    }
     // Backorders with still nothing to place stay as they are: no step, no event.
     if (from === 'backordered' && assignments.length === 0) return undefined;
-    const placed = this.orderStep(coreId, { type: 'reroute.assign', at: this.clock.now(), from, assignments, acceptWithinMs: this.acceptWithinMs });
-    const repromised = this.repromise(coreId, from === 'backordered' ? 'backorder filled' : 'rerouted');
+    const placed = this.orderStep(coreId, { type: 'reroute.assign', at: now, from, assignments: mergeAssignments(assignments), acceptWithinMs: this.acceptWithinMs }, planned);
+    const repromised = this.repromise(coreId, from === 'backordered' ? 'backorder filled' : 'rerouted', planned);
     const step = repromised ? merge(placed, repromised, repromised.body) : placed;
     return { ...step, done: [...step.done, ...done] };
   }
 
   /**
    * After lines moved, the promise follows them: shipments from nodes that still have lines keep
-   * their dates, new nodes get one from now, nodes with nothing left drop out. Held orders only
-   * change their record; orders record `order.promise_changed` when the date moves.
+   * their dates, new nodes get the planned shipment (or their fastest service from now), nodes
+   * with nothing left drop out. Held orders only change their record; orders record
+   * `order.promise_changed` when the date moves.
    */
-  private repromise(coreId: string, reason: string): Decision<OrderView> | undefined {
+  private repromise(coreId: string, reason: string, planned: readonly Shipment[] = []): Decision<OrderView> | undefined {
     const snapshot = this.orderSnapshot(coreId)!;
     if (snapshot.state === 'held' || terminalOrderStates.has(snapshot.state)) return undefined;
     const { record } = snapshot;
+    const now = this.clock.now();
     const nodes = new Set(record.lines.filter((l) => l.nodeId !== '' && l.status !== 'cancelled').map((l) => l.nodeId));
     const kept = record.promise.shipments.filter((s) => nodes.has(s.nodeId));
-    const added = promiseFor([...nodes].filter((n) => !kept.some((s) => s.nodeId === n)), this.nodesById, record.destination, this.clock.now()).shipments;
+    const added: Shipment[] = [];
+    for (const nodeId of nodes) {
+      if (kept.some((s) => s.nodeId === nodeId) || added.some((s) => s.nodeId === nodeId)) continue;
+      const shipment = planned.find((s) => s.nodeId === nodeId) ?? this.sourcing.shipmentFrom(nodeId, record.destination, now);
+      if (shipment) added.push(shipment);
+    }
     const shipments = [...kept, ...added];
     if (shipments.length === record.promise.shipments.length && added.length === 0) return undefined;
     const deliveryBy = shipments.reduce((latest, s) => (s.deliveryBy > latest ? s.deliveryBy : latest), shipments[0]?.deliveryBy ?? record.promise.deliveryBy);
-    return this.orderStep(coreId, { type: 'promise.set', at: this.clock.now(), promise: { deliveryBy, shipments }, reason });
+    // The plan's cost no longer describes the shipments: it is dropped rather than kept wrong.
+    const { totalCost: _cost, currency: _currency, ...promise } = record.promise;
+    return this.orderStep(coreId, { type: 'promise.set', at: now, promise: { ...promise, deliveryBy, ...(promise.readyBy !== undefined ? { readyBy: deliveryBy } : {}), shipments }, reason });
   }
 
-  /** Takes up to `qty` of `sku` from the candidates, nearest first; stages the positions. */
-  private takeStock(ownerId: string, sku: string, qty: number, candidates: readonly string[], done: Array<() => void>): Assignment[] {
+  /** The last resort of a reroute: up to `qty` of `sku` from the candidates, nearest first (positions persisted by the caller). */
+  private takeStock(ownerId: string, sku: string, qty: number, candidates: readonly string[]): Assignment[] {
     const take = Math.min(qty, totalAvailable(this.skus.snapshot(sku)!.context.positions, candidates));
     if (take <= 0) return [];
     const decision = this.skus.send(sku, { type: 'hold', ownerId, qty: take, candidates, allowSplit: true })![0];
     assert(decision?.type === 'decided' && decision.outcome === 'held', `taking ${take} ${sku} that was available failed`);
-    done.push(this.skus.begin(sku));
-    this.persistPositions(sku, decision.changedNodeIds);
     return decision.allocations.map((a) => ({ sku, qty: a.qty, nodeId: a.nodeId }));
   }
 
@@ -591,6 +651,7 @@ export class Engine {
     if (request.type === 'rejected') {
       // The node gives the lines back: they go to the next best node with stock, or wait as backorders.
       const decision = this.reroute(coreId, nodeId, 'rejected', request.lines);
+      this.sourcing.observeAnswer(nodeId, true);
       await this.commit(decision);
       return decision.body;
     }
@@ -602,6 +663,9 @@ export class Engine {
       ...(request.lines ? { lines: request.lines } : {}),
       ...(request.trackingId ? { trackingId: request.trackingId } : {}),
     });
+    // What routing learns from: a node's answers, and how long its carrier took to deliver.
+    if (request.type === 'accepted') this.sourcing.observeAnswer(nodeId, false);
+    if (request.type === 'delivered') this.sourcing.observeDelivery(this.orderSnapshot(coreId)!, nodeId, this.clock.now());
     await this.commit(decision);
     return decision.body;
   }
@@ -611,55 +675,36 @@ export class Engine {
    * fewest-shipments plans of the routing module (identical plans listed once). Holds nothing.
    */
   quote(request: Omit<ReservationRequest, 'customerId'>) {
-    const stock = {
-      get: (sku: string): ReadonlyMap<string, number> => {
-        const positions = this.skus.peek(sku)?.context.positions ?? this.ledger.positionsOf(sku);
-        return new Map(Object.entries(positions).map(([nodeId, p]) => [nodeId, availableOf(p)]));
-      },
-    };
-    const result = promiseOptions(
-      { destination: request.destination, lines: mergeLineRequests(request.lines), allowSplit: request.allowSplit ?? true, ...(request.fulfillment?.type === 'pickup' && request.fulfillment.nodeId ? { fulfillment: { type: 'pickup' as const, nodeId: request.fulfillment.nodeId } } : {}) },
-      this.routingNetwork(),
-      stock,
-      { nowMs: this.clock.now() },
-    );
-    if (!result.ok) {
-      const code = result.failure.code === 'VALIDATION_FAILED' ? 'VALIDATION_FAILED' : 'INSUFFICIENT_STOCK';
-      throw new EngineError(code, result.failure.reason, { ...result.failure.details, reason: result.failure.code });
-    }
+    const result = this.sourcing.options({ ...request, lines: mergeLineRequests(request.lines) }, this.stockView(), this.clock.now());
+    if (!result.ok) throw planError(result.failure);
     return {
       options: result.options.map(({ strategies, plan }) => ({
         type: strategies[0],
         strategies,
         deliveryBy: plan.promisedAt,
+        ...(plan.fulfillment === 'pickup' ? { readyBy: plan.promisedAt } : {}),
         totalCost: plan.totalCost,
         currency: plan.currency,
-        shipments: plan.shipments.map(({ nodeId, carrierId, serviceLevel, distanceKm, cost, shipDate, promisedAt, lines }) => ({ nodeId, carrierId, serviceLevel, distanceKm, cost, shipDate, deliveryBy: promisedAt, lines })),
+        shipments: plan.shipments.map(({ nodeId, kind, carrierId, serviceLevel, distanceKm, cost, shipDate, promisedAt, lines }) => ({ nodeId, kind, carrierId, serviceLevel, distanceKm, cost, shipDate, deliveryBy: promisedAt, lines })),
         allocations: plan.allocations.map(({ sku, nodeId, qty }) => ({ sku, nodeId, qty })),
       })),
     };
   }
 
-  /** The routing module's view of the network, rebuilt when a node changes. */
-  private routingNetwork(): RoutingNetwork {
-    if (this.network) return this.network;
-    const nodes: RoutingNode[] = [];
-    for (const node of this.nodesById.values()) {
-      const routingNode: RoutingNode = {
-        nodeId: node.nodeId, type: node.type, location: node.location, status: node.status, priority: node.priority,
-        ...(node.capacityPerDay !== undefined ? { capacityPerDay: node.capacityPerDay } : {}),
-        ...(node.cutoff ? { cutoff: node.cutoff } : {}),
-        ...(node.carriers && node.carriers.length > 0 ? { carriers: node.carriers as RoutingNode['carriers'] } : {}),
-      };
-      // A node whose carriers (or cutoff) the routing module cannot use still routes, on the defaults.
-      if (validateRoutingNode(routingNode).length === 0) nodes.push(routingNode);
-      else {
-        const { carriers: _carriers, cutoff: _cutoff, ...plain } = routingNode;
-        if (validateRoutingNode(plain).length === 0) nodes.push(plain);
-      }
-    }
-    this.network = prepareNetwork(nodes, { currency: this.currency.base });
-    return this.network;
+  /** GET /v1/carriers: the network's carrier services and the transit learned from deliveries. */
+  carriers() {
+    return this.sourcing.carriers();
+  }
+
+  /** A node's capacity use today (its own local day) and recent rejection rate. */
+  nodeStats(nodeId: string) {
+    if (!this.nodesById.has(nodeId)) throw notFound('node', nodeId);
+    return this.sourcing.nodeStats(nodeId, this.clock.now());
+  }
+
+  /** Available units per node, as the SKU actors hold them (spawned on first read). */
+  private stockView() {
+    return stockViewOf((sku) => this.skus.snapshot(sku)!.context.positions);
   }
 
   /** An order topic's events after `afterSeq`, read back from the order's history. */
@@ -692,23 +737,22 @@ export class Engine {
     if (request.currency !== undefined && request.currency !== this.currency.base && this.currency.rates[request.currency] === undefined) {
       throw new EngineError('VALIDATION_FAILED', `no exchange rate for ${request.currency}`, { field: 'currency' });
     }
-    const allowSplit = request.allowSplit ?? true;
-    let candidates = this.ranker.rank(request);
-    if (!allowSplit) candidates = this.singleNodeFor(lines, candidates);
+    const sourcingRequest: SourcingRequest = {
+      destination: request.destination,
+      lines,
+      ...(request.channel ? { channel: request.channel } : {}),
+      ...(request.strategy ? { strategy: request.strategy } : {}),
+      ...(request.allowSplit !== undefined ? { allowSplit: request.allowSplit } : {}),
+      ...(request.maxShipments !== undefined ? { maxShipments: request.maxShipments } : {}),
+      ...(request.deliveryBy !== undefined ? { deliveryBy: request.deliveryBy } : {}),
+      ...(request.deliveryByPolicy ? { deliveryByPolicy: request.deliveryByPolicy } : {}),
+      ...(request.fulfillment ? { fulfillment: request.fulfillment } : {}),
+    };
+    const planned = this.sourcing.plan(sourcingRequest, this.stockView(), now);
+    if (!planned.ok) throw planError(planned.failure);
     const coreId = newCoreId(now);
-    const held: StockMove[] = [];
-    const explained: RoutingExplanation['lines'] = [];
-    for (const { sku, qty } of lines) {
-      const decision = this.skus.send(sku, { type: 'hold', ownerId: coreId, qty, candidates, allowSplit })![0];
-      if (!decision || decision.type === 'refused' || decision.outcome !== 'held') {
-        // All lines or none: give back what this request took. Nothing was written yet.
-        this.giveBack(coreId, held);
-        const details = decision?.type === 'refused' ? decision.details : { sku, requested: qty };
-        throw new EngineError('INSUFFICIENT_STOCK', `not enough ${sku} to hold ${qty}`, details);
-      }
-      for (const a of decision.allocations) held.push({ sku, nodeId: a.nodeId, qty: a.qty });
-      explained.push(this.explainLine(sku, qty, decision.allocations, request.destination));
-    }
+    // All lines or none: the plan's units are taken per SKU; a refusal gives back what was taken.
+    const held = this.takePlanned(coreId, planned.plan.allocations);
     const done: Array<() => void> = [];
     for (const sku of new Set(held.map((m) => m.sku))) {
       done.push(this.skus.begin(sku));
@@ -724,9 +768,9 @@ export class Engine {
       createdAt: now,
       expiresAt: now + ttlSeconds * 1000,
       lines: held.map((m): OrderLine => ({ ...m, status: 'held' })),
-      promise: promiseFor(held.map((m) => m.nodeId), this.nodesById, request.destination, now),
+      promise: this.sourcing.promiseOf(planned.plan),
       history: [{ seq: 1, at: iso(now), type: 'reservation.held' }],
-      routing: { strategy: allowSplit ? 'nearest' : 'nearest_single_node', lines: explained, excluded: this.excludedNodes() },
+      routing: this.sourcing.explanation(planned.plan, sourcingRequest, this.excludedNodes()),
       ...(request.fulfillment ? { fulfillment: request.fulfillment } : {}),
       ...(amount !== undefined ? { value: { amount, currency: this.currency.base } } : {}),
     };
@@ -735,6 +779,7 @@ export class Engine {
     const snapshot: OrderSnapshot = { state: 'held', record };
     this.ledger.putOrder(snapshot, true, true);
     this.purchaseLimits.track(undefined, snapshot);
+    this.sourcing.capacity.track(snapshot, now);
     this.ledger.setExpiry(coreId, record.expiresAt);
     const body = reservationView(snapshot);
     return { body, events: [orderEvent(snapshot, record.history[0])], done };
@@ -780,7 +825,7 @@ export class Engine {
    * Sends `event` to the order actor and stages everything it decided: the record, the stock it
    * releases or ships at the SKU actors, the events. Throws on refusal, having changed nothing.
    */
-  private orderStep(coreId: string, event: OrderEvent): Decision<OrderView> {
+  private orderStep(coreId: string, event: OrderEvent, planned: readonly Shipment[] = []): Decision<OrderView> {
     const before = this.orderSnapshot(coreId);
     const decisions = this.orders.send(coreId, event);
     if (!decisions) throw notFound('order', orderIdOf(coreId));
@@ -792,6 +837,7 @@ export class Engine {
     const snapshot = this.orderSnapshot(coreId)!;
     this.purchaseLimits.track(before, snapshot);
     this.backorders.track(before, snapshot);
+    this.sourcing.capacity.track(snapshot, event.at);
     this.trackAcceptDeadlines(before, snapshot);
     const done = [this.orders.begin(coreId)];
     const touched = new Map<string, Set<string>>();
@@ -829,7 +875,7 @@ export class Engine {
       for (const [type, moves] of toNodes) {
         for (const nodeId of new Set(moves.map((m) => m.nodeId))) {
           const lines = moves.filter((m) => m.nodeId === nodeId).map(({ sku, qty }) => ({ sku, qty }));
-          const message = { type, orderId: orderIdOf(coreId), nodeId, lines, destination: snapshot.record.destination, promise: snapshot.record.promise, ...shipping(snapshot.record, nodeId) };
+          const message = { type, orderId: orderIdOf(coreId), nodeId, lines, destination: snapshot.record.destination, promise: snapshot.record.promise, ...shipping(snapshot.record, nodeId, planned) };
           instructions.push({ nodeId, message });
           events.push(this.events.append(`node:${nodeId}`, type, event.at, message));
         }
@@ -852,32 +898,6 @@ export class Engine {
     }
   }
 
-  /**
-   * Why a line went where it did: the nearest candidates (at most five), what each had available
-   * before this hold, and what it gave. Built from the SKU actor's positions after the hold.
-   */
-  private explainLine(sku: string, qty: number, allocations: readonly Allocation[], destination: Destination): RoutingExplanation['lines'][number] {
-    const positions = this.skus.peek(sku)!.context.positions;
-    const considered = this.ranker.lastDistances(5);
-    // The nodes that gave units are always shown, however far down the ranking they were.
-    for (const { nodeId } of allocations) {
-      const node = this.nodesById.get(nodeId);
-      if (node && !considered.some((c) => c.nodeId === nodeId)) considered.push({ nodeId, distanceKm: Math.round(distanceKm(node.location, destination)) });
-    }
-    const candidates = considered.map(({ nodeId, distanceKm }) => {
-      const took = allocations.find((a) => a.nodeId === nodeId)?.qty ?? 0;
-      const p = positions[nodeId];
-      const available = (p ? Math.max(0, p.onHand - p.safetyStock - p.reserved) : 0) + took;
-      const why = took === qty ? 'served the whole line'
-        : took > 0 ? 'split: gave what it had'
-        : available === 0 ? 'no stock'
-        : available < qty ? 'not enough for the whole line'
-        : 'a nearer node served it';
-      return { nodeId, distanceKm, available, took, why };
-    });
-    return { sku, qty, candidates };
-  }
-
   /** Nodes left out of routing and why; computed once per change of the network, not per hold. */
   private excludedNodes(): RoutingExplanation['excluded'] {
     if (this.excluded) return this.excluded;
@@ -887,13 +907,28 @@ export class Engine {
     return this.excluded;
   }
 
-  /** With `allowSplit: false`, the one nearest node that can serve every line, or none. */
-  private singleNodeFor(lines: readonly LineRequest[], candidates: readonly string[]): string[] {
-    const positionsBySku = new Map(lines.map(({ sku }) => [sku, this.skus.snapshot(sku)!.context.positions]));
-    for (const nodeId of candidates) {
-      if (lines.every(({ sku, qty }) => allocate(positionsBySku.get(sku)!, qty, [nodeId], false) !== undefined)) return [nodeId];
+  /** Holds a plan's allocations at the SKU actors, one command per SKU: all of them, or none. */
+  private takePlanned(ownerId: string, allocations: ReadonlyArray<{ sku: string; nodeId: string; qty: number }>): StockMove[] {
+    const bySku = new Map<string, Allocation[]>();
+    for (const { sku, nodeId, qty } of allocations) {
+      let list = bySku.get(sku);
+      if (!list) bySku.set(sku, (list = []));
+      list.push({ nodeId, qty });
     }
-    return [];
+    const held: StockMove[] = [];
+    try {
+      for (const [sku, list] of bySku) {
+        const decision = this.skus.send(sku, { type: 'take', ownerId, allocations: list })![0];
+        // The plan read these very positions in this step: a refusal is the engine disagreeing with itself.
+        assert(decision?.type === 'decided' && decision.outcome === 'held', `the SKU actor refused the planned units of ${sku}: ${decision?.type === 'refused' ? decision.reason : 'no decision'}`);
+        for (const a of list) held.push({ sku, nodeId: a.nodeId, qty: a.qty });
+      }
+    } catch (error) {
+      // An overloaded SKU actor (or the assertion) after other SKUs took their units: give them back.
+      this.giveBack(ownerId, held);
+      throw error;
+    }
+    return held;
   }
 
   private persistPositions(sku: string, nodeIds: readonly string[]): void {
@@ -1030,6 +1065,7 @@ export class Engine {
         continue;
       }
       decision = merge(decision, this.reroute(timer.coreId, timer.nodeId, 'unaccepted'), undefined);
+      this.sourcing.observeAnswer(timer.nodeId, true);
     }
     return decision;
   }
@@ -1092,12 +1128,31 @@ function isDecision(event: unknown): boolean {
 }
 
 /**
- * What a node's WMS needs besides the lines: by when it must ship for the promise to hold, and
- * the carrier service (the simple router has one: ground, transit by distance band).
+ * What a node's WMS needs besides the lines: the local date it must ship by for the promise to
+ * hold, and the carrier service the plan chose.
  */
-function shipping(record: OrderRecord, nodeId: string): { shipBy?: string; carrierService: string } {
-  const shipment = record.promise.shipments.find((s) => s.nodeId === nodeId);
-  if (!shipment) return { carrierService: 'ground' };
-  const shipBy = Date.parse(shipment.deliveryBy) - transitDays(shipment.distanceKm) * 86_400_000;
-  return { shipBy: new Date(shipBy).toISOString(), carrierService: 'ground' };
+function shipping(record: OrderRecord, nodeId: string, planned: readonly Shipment[]): { shipBy?: string; carrierService?: string; kind?: string } {
+  // Lines just moved here have their planned shipment before the record's promise follows them.
+  const shipment = planned.find((s) => s.nodeId === nodeId) ?? record.promise.shipments.find((s) => s.nodeId === nodeId);
+  if (!shipment) return {};
+  return {
+    ...(shipment.shipDate ? { shipBy: shipment.shipDate } : {}),
+    ...(shipment.carrierId ? { carrierService: shipment.carrierId } : {}),
+    ...(shipment.kind ? { kind: shipment.kind } : {}),
+  };
 }
+
+/** Assignments of the same SKU to the same node, added up (a plan and a fallback may both give one). */
+function mergeAssignments(assignments: readonly Assignment[]): Assignment[] {
+  const merged = new Map<string, Assignment>();
+  for (const a of assignments) {
+    const key = `${a.sku}\u0000${a.nodeId}`;
+    const existing = merged.get(key);
+    if (existing) existing.qty += a.qty;
+    else merged.set(key, { ...a });
+  }
+  return [...merged.values()];
+}
+
+/** The field a routing problem names ("cutoff.time is not HH:MM" → cutoff.time). */
+const fieldOf = (problem: string): string => problem.split(' ')[0] ?? '(body)';

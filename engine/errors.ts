@@ -17,6 +17,8 @@ export const errorStatus = {
   OVERLOADED: 503,
   UNAVAILABLE: 503,
   INTERNAL: 500,
+  /** A pickup the store cannot serve (unknown, not a pickup store, closed, or transfers refused). */
+  PICKUP_UNAVAILABLE: 409,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;

@@ -353,7 +353,7 @@ describe('reservations', () => {
     expect(answer.body.allocations).toHaveLength(2);
   });
 
-  it('pickup at a named store holds there, even when another node is nearer', async () => {
+  it('pickup at a named store holds there, even when another node is nearer; what it lacks comes by transfer, or is refused', async () => {
     const sku = uid('SKU');
     const near = uid('wh');
     const store = uid('store');
@@ -364,9 +364,26 @@ describe('reservations', () => {
     const pickup = await hold(cart([{ sku, qty: 1 }], { fulfillment: { type: 'pickup', nodeId: store } }));
     expect(pickup.status).toBe(201);
     expect(pickup.body.allocations).toEqual([{ sku, qty: 1, nodeId: store }]);
-    const delivery = await hold(cart([{ sku, qty: 1 }], { fulfillment: { type: 'delivery' } }));
-    expect(delivery.body.allocations).toEqual([{ sku, qty: 1, nodeId: near }]);
-    const tooMany = await hold(cart([{ sku, qty: 6 }], { fulfillment: { type: 'pickup', nodeId: store } }));
+    expect(pickup.body.promise.readyBy).toBe(pickup.body.promise.deliveryBy);
+    expect(pickup.body.promise.shipments).toMatchObject([{ nodeId: store, kind: 'pickup' }]);
+    const closest = await hold(cart([{ sku, qty: 1 }], { fulfillment: { type: 'delivery' }, strategy: 'closest' }));
+    expect(closest.body.allocations).toEqual([{ sku, qty: 1, nodeId: near }]);
+    // The store has 4 left: the other 2 come from the warehouse as a transfer, ready later.
+    const transfer = await hold(cart([{ sku, qty: 6 }], { fulfillment: { type: 'pickup', nodeId: store } }));
+    expect(transfer.status).toBe(201);
+    expect([...transfer.body.allocations].sort((a: any, b: any) => (a.nodeId < b.nodeId ? -1 : 1))).toEqual([{ sku, qty: 4, nodeId: store }, { sku, qty: 2, nodeId: near }].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1)));
+    expect(transfer.body.promise.shipments.map((s: any) => s.kind).sort()).toEqual(['pickup', 'transfer']);
+    // With transfers refused, a store that lacks the lines answers PICKUP_UNAVAILABLE and holds nothing.
+    const before = (await call(server.url, server.tokens.ops, 'GET', `/v1/inventory/${sku}`)).body;
+    const refused = await hold(cart([{ sku, qty: 1 }], { fulfillment: { type: 'pickup', nodeId: store, transfers: 'refuse' } }));
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'PICKUP_UNAVAILABLE', details: { reason: 'transfer_refused', nodeId: store } });
+    expect((await call(server.url, server.tokens.ops, 'GET', `/v1/inventory/${sku}`)).body).toEqual(before);
+    // A warehouse is not a pickup point.
+    const notAStore = await hold(cart([{ sku, qty: 1 }], { fulfillment: { type: 'pickup', nodeId: near } }));
+    expect(notAStore.status).toBe(409);
+    expect(notAStore.body.error).toMatchObject({ code: 'PICKUP_UNAVAILABLE', details: { reason: 'not_pickup_capable' } });
+    const tooMany = await hold(cart([{ sku, qty: 9 }], { fulfillment: { type: 'pickup', nodeId: store } }));
     expect(tooMany.status).toBe(409);
     expect(tooMany.body.error.code).toBe('INSUFFICIENT_STOCK');
   });

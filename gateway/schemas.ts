@@ -26,7 +26,22 @@ const Destination = Type.Object({
 const Fulfillment = Type.Object({
   type: Type.Union([Type.Literal('delivery'), Type.Literal('pickup')]),
   nodeId: Type.Optional(Id),
+  /** Pickup: what the store lacks comes by transfer from other nodes (allow, the default policy) or the hold is refused. */
+  transfers: Type.Optional(Type.Union([Type.Literal('allow'), Type.Literal('refuse')])),
 }, { additionalProperties: false });
+
+const Strategy = Type.Union([Type.Literal('blend'), Type.Literal('cheapest'), Type.Literal('fastest'), Type.Literal('fewest_shipments'), Type.Literal('closest'), Type.Literal('priority')]);
+/** A date (2026-12-24: by the end of that day, UTC) or an instant with its offset. */
+const DateOrInstant = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}(T[0-9:.]+(Z|[+-]\\d{2}:\\d{2}))?$' });
+/** How the lines are sourced: the strategy, splitting, a date needed by, pickup or delivery. */
+const routingFields = {
+  allowSplit: Type.Optional(Type.Boolean()),
+  maxShipments: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+  strategy: Type.Optional(Strategy),
+  deliveryBy: Type.Optional(DateOrInstant),
+  deliveryByPolicy: Type.Optional(Type.Union([Type.Literal('required'), Type.Literal('preferred')])),
+  fulfillment: Type.Optional(Fulfillment),
+};
 
 const reservationFields = {
   customerId: Id,
@@ -35,8 +50,7 @@ const reservationFields = {
   lines: PricedLines,
   currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })),
   ttlSeconds: Type.Optional(Type.Integer({ minimum: limits.ttlSecondsMin, maximum: limits.ttlSecondsMax })),
-  allowSplit: Type.Optional(Type.Boolean()),
-  fulfillment: Type.Optional(Fulfillment),
+  ...routingFields,
 };
 
 const confirmFields = {
@@ -50,11 +64,13 @@ export const OrderBody = Type.Object({ ...reservationFields, ...confirmFields },
 export const PromiseBody = Type.Object({
   destination: Destination,
   lines: Lines,
-  allowSplit: Type.Optional(Type.Boolean()),
-  fulfillment: Type.Optional(Fulfillment),
+  channel: Type.Optional(Type.Union(['web', 'app', 'store', 'b2b', 'marketplace', 'social'].map((c) => Type.Literal(c)))),
+  ...routingFields,
 }, { additionalProperties: false });
 export const CancelBody = Type.Object({ lines: Type.Optional(Lines) }, { additionalProperties: false });
 
+const Weekday = Type.Integer({ minimum: 1, maximum: 7 });
+const WallTime = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });
 const NodeStatus = Type.Union([Type.Literal('online'), Type.Literal('paused'), Type.Literal('offline')]);
 export const NodeBody = Type.Object({
   type: Type.Union([Type.Literal('warehouse'), Type.Literal('store'), Type.Literal('3pl')]),
@@ -62,9 +78,19 @@ export const NodeBody = Type.Object({
   location: Type.Object({ lat: Latitude, lon: Longitude }, { additionalProperties: false }),
   capacityPerDay: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
   cutoff: Type.Optional(Type.Object({ time: Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' }), timezone: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false })),
-  carriers: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 50 })),
+  /**
+   * Carrier services: a name (a standard ground service under that id) or a full service
+   * `{ id, level, cost: { currency, base, perKm?, perKg? }, transit: [{ maxKm, days }], pickupDays?, deliveryDays? }`
+   * (checked field by field when the node is stored).
+   */
+  carriers: Type.Optional(Type.Array(Type.Union([Id, Type.Object({ id: Id }, { additionalProperties: true })]), { maxItems: 50 })),
   priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
   status: Type.Optional(NodeStatus),
+  timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  handlingDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 })),
+  workingDays: Type.Optional(Type.Array(Weekday, { minItems: 1, maxItems: 7 })),
+  pickupCapable: Type.Optional(Type.Boolean()),
+  openingHours: Type.Optional(Type.Array(Type.Object({ days: Type.Array(Weekday, { minItems: 1, maxItems: 7 }), open: WallTime, close: Type.String({ pattern: '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$' }) }, { additionalProperties: false }), { maxItems: 14 })),
 }, { additionalProperties: false });
 export const NodeStatusBody = Type.Object({ status: NodeStatus }, { additionalProperties: false });
 export const SkuBody = Type.Object({

@@ -182,6 +182,8 @@ function routeTable(engine: Engine, auth: Auth, metrics: GatewayMetrics, dashboa
     { method: 'post', pattern: '/v1/nodes/:nodeId/status', summary: "Set a node's status; offline reroutes what it has not shipped", roles: ops, body: schemas.NodeStatusBody, success: [200], run: async ({ params, body }) => ok(await engine.setNodeStatus(params[0], (body as { status: 'online' }).status)) },
     { method: 'get', pattern: '/v1/nodes', summary: 'List the nodes', roles: readers, success: [200], run: () => ok({ nodes: engine.listNodes() }) },
     { method: 'get', pattern: '/v1/nodes/:nodeId', summary: 'One node', roles: readers, success: [200], run: ({ params }) => ok(engine.getNode(params[0])) },
+    { method: 'get', pattern: '/v1/nodes/:nodeId/stats', summary: "A node's orders today against its capacityPerDay (in its own local day) and its recent rejection rate", roles: readers, success: [200], run: ({ params }) => ok(engine.nodeStats(params[0])) },
+    { method: 'get', pattern: '/v1/carriers', summary: 'The carrier services of the network, the nodes using each, and the transit learned from deliveries', roles: readers, success: [200], run: () => ok(engine.carriers()) },
     // SKUs
     {
       method: 'put', pattern: '/v1/skus/:sku', summary: 'Create or update a SKU (name, maxPerCustomer)', roles: ops, body: schemas.SkuBody, success: [200, 201],

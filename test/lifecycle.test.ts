@@ -74,7 +74,11 @@ describe('backorders', () => {
     expect((await checkout('GET', `/v1/orders/${second.body.orderId}`)).body.status).toBe('backordered');
     expect(await until(() => stream.frames.some((f) => f.type === 'order.released' && f.data.orderId === first.body.orderId))).toBe(true);
     const instruction = stream.frames.find((f) => f.type === 'order.released' && f.data.orderId === first.body.orderId);
-    expect(instruction.data).toMatchObject({ nodeId: b.nodeId, lines: [{ sku, qty: 2 }], carrierService: 'ground', destination: { lat: 41.9, lon: -87.7 } });
+    // What the WMS needs: the lines, the carrier service the plan chose and the local date to ship by.
+    const shipment = filled.body.promise.shipments.find((s: any) => s.nodeId === b.nodeId);
+    expect(shipment.carrierId).toEqual(expect.any(String));
+    expect(instruction.data).toMatchObject({ nodeId: b.nodeId, lines: [{ sku, qty: 2 }], carrierService: shipment.carrierId, shipBy: shipment.shipDate, destination: { lat: 41.9, lon: -87.7 } });
+    expect(instruction.data.shipBy).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     stream.close();
     // One more arrives: now the second is filled too.
     expect((await ops('POST', `/v1/inventory/${b.nodeId}/${sku}/adjust`, { delta: 1, reason: 'received' })).status).toBe(200);
@@ -159,7 +163,7 @@ describe('carrier delays', () => {
 });
 
 describe('routing explanations', () => {
-  it('an order shows why each line went where: candidates nearest first, what each had and took, nodes left out', async () => {
+  it('an order shows why each line went where: the strategy, candidates scored by term, what each had and took, nodes left out', async () => {
     const near = await node({ lat: 41.88, lon: -87.63 });
     const far = await node({ lat: 39.1, lon: -84.5 });
     const off = await node({ lat: 41.5, lon: -87.5 });
@@ -170,14 +174,17 @@ describe('routing explanations', () => {
     const o = await order(sku, 3);
     expect(o.status).toBe(201);
     const routing = (await checkout('GET', `/v1/orders/${o.body.orderId}`)).body.routing;
-    expect(routing.strategy).toBe('nearest');
+    expect(routing).toMatchObject({ strategy: 'blend', fulfillment: 'delivery', currency: 'USD' });
     const line = routing.lines.find((l: any) => l.sku === sku);
+    // One shipment from the far node beats splitting 1 + 2 (the split penalty and a second parcel).
+    expect(line.chosen).toEqual([{ nodeId: far.nodeId, qty: 3 }]);
     const byNode = Object.fromEntries(line.candidates.map((c: any) => [c.nodeId, c]));
-    // The nearest node that can serve the whole line wins; a nearer one with too little is passed over.
     expect(byNode[near.nodeId]).toMatchObject({ available: 1, took: 0, why: 'not enough for the whole line' });
-    expect(byNode[far.nodeId]).toMatchObject({ available: 5, took: 3, why: 'served the whole line' });
+    expect(byNode[far.nodeId]).toMatchObject({ available: 5, took: 3, why: 'served the whole line', carrierId: expect.any(String) });
+    for (const term of ['cost', 'speed', 'lateness', 'capacity', 'rejection']) expect(typeof byNode[far.nodeId].terms[term]).toBe('number');
     expect(byNode[near.nodeId].distanceKm).toBeLessThan(byNode[far.nodeId].distanceKm);
     expect(routing.excluded).toContainEqual({ nodeId: off.nodeId, reason: 'offline' });
+    expect(routing.totalCost).toBeGreaterThan(0);
   });
 });
 
