@@ -1,5 +1,8 @@
 // The engine's configuration, from the environment (all optional; see the README's table).
 
+import { strategies, type Strategy } from './routing/model.js';
+import type { SourcingPolicy } from './sourcing.js';
+
 export interface Config {
   host: string;
   port: number;
@@ -15,7 +18,11 @@ export interface Config {
   currency: { base: string; rates: Record<string, number> };
   /** OO_REQUIRE_AUTHORIZED_PAYMENT=true: a confirmation needs payment.status "authorized". */
   requireAuthorizedPayment: boolean;
+  /** OO_ROUTING_STRATEGY (default blend), OO_CHANNEL_STRATEGIES ("b2b=fewest_shipments,store=closest"), OO_PICKUP_TRANSFERS (allow|refuse). */
+  sourcing: SourcingPolicy;
 }
+
+const channels = ['web', 'app', 'store', 'b2b', 'marketplace', 'social'];
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.OO_PORT ?? 8080);
@@ -37,7 +44,33 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     },
     currency: { base: env.OO_BASE_CURRENCY || 'USD', rates: rates(env.OO_CURRENCY_RATES) },
     requireAuthorizedPayment: env.OO_REQUIRE_AUTHORIZED_PAYMENT === 'true',
+    sourcing: {
+      defaultStrategy: strategy(env.OO_ROUTING_STRATEGY || 'blend', 'OO_ROUTING_STRATEGY'),
+      channelStrategies: channelStrategies(env.OO_CHANNEL_STRATEGIES ?? 'b2b=fewest_shipments'),
+      pickupTransfers: pickupTransfers(env.OO_PICKUP_TRANSFERS || 'allow'),
+    },
   };
+}
+
+function strategy(value: string, name: string): Strategy {
+  if (!strategies.includes(value as Strategy)) throw new Error(`${name}: ${value} is not one of ${strategies.join(', ')}`);
+  return value as Strategy;
+}
+
+/** "b2b=fewest_shipments,store=closest": a strategy per channel; an empty value sets none. */
+function channelStrategies(value: string): Record<string, Strategy> {
+  const out: Record<string, Strategy> = {};
+  for (const pair of value.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const [channel, name] = pair.split('=').map((p) => p.trim());
+    if (!channel || !channels.includes(channel)) throw new Error(`OO_CHANNEL_STRATEGIES: ${channel} is not one of ${channels.join(', ')}`);
+    out[channel] = strategy(name ?? '', `OO_CHANNEL_STRATEGIES (${channel})`);
+  }
+  return out;
+}
+
+function pickupTransfers(value: string): 'allow' | 'refuse' {
+  if (value !== 'allow' && value !== 'refuse') throw new Error(`OO_PICKUP_TRANSFERS is allow or refuse, not ${value}`);
+  return value;
 }
 
 function positiveNumber(value: string | undefined, fallback: number, name: string): number {

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const ledger = new LmdbLedger({ path: join(dataDir, 'ledger') });
-  const engine = new Engine({ ledger, logger, ...(bus ? { bus } : {}), acceptWithinMs: config.acceptSlaSeconds * 1000, review: config.review, currency: config.currency, requireAuthorizedPayment: config.requireAuthorizedPayment });
+  const engine = new Engine({ ledger, logger, ...(bus ? { bus } : {}), acceptWithinMs: config.acceptSlaSeconds * 1000, review: config.review, currency: config.currency, requireAuthorizedPayment: config.requireAuthorizedPayment, sourcing: config.sourcing });
   const isEmpty = ledger.getMeta<boolean>('initialized') !== true;
   await engine.start();
   if (isEmpty) {
