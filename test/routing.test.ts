@@ -103,6 +103,45 @@ describe('constraints refuse cleanly', () => {
   });
 });
 
+describe('B2B at scale', () => {
+  it('a 100-line cart with large quantities is held whole within maxShipments, splitting a line only across nodes that each lack it', async () => {
+    const nodes = [await node({ lat: 41.88, lon: -87.63 }), await node({ lat: 39.1, lon: -84.5 }), await node({ lat: 44.98, lon: -93.26 }), await node({ lat: 32.78, lon: -96.8 })];
+    const skus = Array.from({ length: 100 }, () => uid('SKU'));
+    // Each SKU: 2,000 at two of the four nodes (which two rotates), 500 at a third.
+    for (const [i, sku] of skus.entries()) {
+      await stock(nodes[i % 4].nodeId, sku, 2_000);
+      await stock(nodes[(i + 1) % 4].nodeId, sku, 2_000);
+      await stock(nodes[(i + 2) % 4].nodeId, sku, 500);
+    }
+    // A tenth of the lines need more than any one node has: those split across two.
+    const lines = skus.map((sku, i) => ({ sku, qty: i % 10 === 0 ? 2_400 : 1_500 }));
+    const held = await checkout('POST', '/v1/reservations', { customerId: uid('b2b'), channel: 'b2b', destination: chicago, lines, maxShipments: 3 });
+    expect(held.body.error).toBeUndefined();
+    expect(held.status).toBe(201);
+    expect(held.body.promise.shipments.length).toBeLessThanOrEqual(3);
+    const bySku = new Map<string, number>();
+    for (const a of held.body.allocations) bySku.set(a.sku, (bySku.get(a.sku) ?? 0) + a.qty);
+    expect(skus.map((sku) => bySku.get(sku))).toEqual(lines.map((l) => l.qty));
+    expect(new Set(held.body.allocations.map((a: any) => a.nodeId)).size).toBeLessThanOrEqual(3);
+    // Only the lines no single node can serve (2,400 > 2,000) are split.
+    const split = skus.filter((sku) => held.body.allocations.filter((a: any) => a.sku === sku).length > 1);
+    expect(split.length).toBeGreaterThan(0);
+    for (const sku of split) expect(lines.find((l) => l.sku === sku)!.qty).toBe(2_400);
+    // Read back: every unit held is reserved at the node that holds it, nothing more.
+    for (const sku of [skus[0], skus[1], skus[57]]) {
+      const inventory = (await ops('GET', `/v1/inventory/${sku}`)).body;
+      for (const position of inventory.nodes) {
+        const mine = held.body.allocations.filter((a: any) => a.sku === sku && a.nodeId === position.nodeId).reduce((sum: number, a: any) => sum + a.qty, 0);
+        expect(position.reserved).toBe(mine);
+      }
+    }
+    // Two shipments are not enough for this cart: refused whole, nothing more held.
+    const tooFew = await checkout('POST', '/v1/reservations', { customerId: uid('b2b'), channel: 'b2b', destination: chicago, lines: lines.map((l) => ({ ...l, qty: 400 })), maxShipments: 1 });
+    expect(tooFew.status).toBe(409);
+    expect(tooFew.body.error.details.reason).toBe('over_max_shipments');
+  });
+});
+
 describe('node carriers', () => {
   it('a node names carriers by id or in full; a malformed one is refused with its field and nothing is stored', async () => {
     const nodeId = uid('node');
