@@ -2,7 +2,7 @@ import { createActor } from 'xstate';
 import type { Allocation, Destination, NodeRecord, NodeStatus, OrderLine, OrderRecord, OrderSnapshot, RoutingExplanation, Shipment, StockMove } from '../actors/domain.js';
 import { lineHoldsStock, terminalOrderStates } from '../actors/domain.js';
 import { fulfillmentNodeMachine, type FulfillmentNodeDecision, type NodeDefinition } from '../actors/fulfillment-node/fulfillment-node.machine.js';
-import type { Assignment, LineRequest, NodeEventType } from '../actors/order/lines.js';
+import { notYetAccepted, type Assignment, type LineRequest, type NodeEventType } from '../actors/order/lines.js';
 import { orderMachine, type OrderDecision, type OrderEvent, type RerouteReason } from '../actors/order/order.machine.js';
 import { skuInventoryMachine, type SkuInventoryDecision, type SkuInventoryEvent } from '../actors/sku-inventory/sku-inventory.machine.js';
 import { totalAvailable } from '../actors/sku-inventory/allocate.js';
@@ -291,11 +291,15 @@ export class Engine {
     this.sourcing.invalidate();
     this.excluded = undefined;
     let decision: Decision<undefined> = { body: undefined, events: [this.events.append(`node:${nodeId}`, 'node.status', now, { nodeId, status, previous: decisions[0]?.events[0]?.previous })], done };
-    if (status === 'offline') {
-      // What the node has not shipped goes elsewhere (paused nodes keep their work, take no new).
+    if (status === 'offline' || status === 'paused') {
+      // Offline: what the node has not shipped goes elsewhere. Paused: it takes no new work, so
+      // what it has not accepted yet (holds, allocations, released lines) goes elsewhere, and
+      // what it accepted stays to be finished.
+      const moves = status === 'offline' ? lineHoldsStock : (l: OrderLine) => notYetAccepted.has(l.status);
       for (const snapshot of [...this.ledger.liveOrders()]) {
-        if (!snapshot.record.lines.some((l) => l.nodeId === nodeId && lineHoldsStock(l))) continue;
-        decision = merge(decision, this.reroute(snapshot.record.coreId, nodeId, 'offline'), undefined);
+        const current = this.orderSnapshot(snapshot.record.coreId) ?? snapshot;
+        if (!current.record.lines.some((l) => l.nodeId === nodeId && moves(l))) continue;
+        decision = merge(decision, this.reroute(current.record.coreId, nodeId, status), undefined);
       }
     }
     await this.commit(decision);

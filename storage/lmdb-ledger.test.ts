@@ -100,6 +100,22 @@ describe('orders', () => {
     expect(ledger.getOrder('o2')).toBeUndefined();
   });
 
+  it('lists live records as staged, before they are committed: new ones in, ended ones out, newest versions', async () => {
+    ledger.putOrder(order('o1'), true, true);
+    ledger.putOrder(order('o2'), true, true);
+    await ledger.durable();
+    const allocated = order('o1', 'allocated', 3);
+    ledger.putOrder(allocated, true);
+    ledger.putOrder(order('o2', 'released'), false);
+    ledger.putOrder(order('o3'), true, true);
+    // Not committed yet: the list already says what a reader of getOrder would see.
+    expect(liveIds(ledger)).toEqual(['o1', 'o3']);
+    expect([...ledger.liveOrders()].find((o) => o.record.coreId === 'o1')).toEqual(allocated);
+    await ledger.durable();
+    expect(liveIds(ledger)).toEqual(['o1', 'o3']);
+    expect([...ledger.liveOrders()].find((o) => o.record.coreId === 'o1')).toEqual(allocated);
+  });
+
   it('serves the newest version of an order while an update is being committed', async () => {
     ledger.putOrder(order('o1'), true, true);
     await ledger.durable();

@@ -87,9 +87,16 @@ export class LmdbLedger implements Ledger {
     return this.uncommittedOrders.get(coreId) ?? this.orders.get(coreId);
   }
 
+  /** Every live record, with what is staged and not yet committed (read-your-writes, as getOrder). */
   *liveOrders(): Iterable<OrderSnapshot> {
     for (const coreId of this.live.getKeys()) {
-      const order = this.orders.get(coreId);
+      if (this.liveNow.get(coreId) === false) continue;
+      const order = this.uncommittedOrders.get(coreId) ?? this.orders.get(coreId);
+      if (order) yield order;
+    }
+    for (const [coreId, live] of this.liveNow) {
+      if (!live || this.live.doesExist(coreId)) continue;
+      const order = this.uncommittedOrders.get(coreId);
       if (order) yield order;
     }
   }

@@ -101,19 +101,32 @@ describe('backorders', () => {
 });
 
 describe('node outages and shrinkage', () => {
-  it('offline: unshipped work moves to the next node with stock; shipped lines stay; paused keeps its work', async () => {
+  it('paused: what the node has not accepted moves, what it accepted stays; offline: everything unshipped moves; shipped lines stay', async () => {
     const a = await node({ lat: 41.88, lon: -87.63 });
     const b = await node({ lat: 39.1, lon: -84.5 });
     const sku = uid('SKU');
     await ops('PUT', `/v1/inventory/${a.nodeId}/${sku}`, { onHand: 5 });
     await ops('PUT', `/v1/inventory/${b.nodeId}/${sku}`, { onHand: 5 });
-    const o = await order(sku, 3);
-    expect(o.body.lines[0].nodeId).toBe(a.nodeId);
-    await ops('POST', `/v1/nodes/${a.nodeId}/events`, { orderId: o.body.orderId, type: 'shipped', lines: [{ sku, qty: 1 }] });
+    const closest = (qty: number) => checkout('POST', '/v1/orders', { customerId: uid('cust'), destination: { lat: 41.9, lon: -87.7 }, lines: [{ sku, qty }], strategy: 'closest' });
+    const started = await closest(3);
+    const waiting = await closest(1);
+    expect([started.body.lines[0].nodeId, waiting.body.lines[0].nodeId]).toEqual([a.nodeId, a.nodeId]);
+    await ops('POST', `/v1/nodes/${a.nodeId}/events`, { orderId: started.body.orderId, type: 'accepted' });
+    await ops('POST', `/v1/nodes/${a.nodeId}/events`, { orderId: started.body.orderId, type: 'shipped', lines: [{ sku, qty: 1 }] });
+
+    // Paused: no new work. The order it never accepted goes to B; the one it is working on stays.
     expect((await ops('POST', `/v1/nodes/${a.nodeId}/status`, { status: 'paused' })).status).toBe(200);
-    expect((await checkout('GET', `/v1/orders/${o.body.orderId}`)).body.lines.find((l: any) => l.status === 'released').nodeId).toBe(a.nodeId);
+    expect((await checkout('GET', `/v1/orders/${waiting.body.orderId}`)).body.lines).toEqual([{ sku, qty: 1, nodeId: b.nodeId, status: 'released' }]);
+    expect((await checkout('GET', `/v1/orders/${started.body.orderId}`)).body.lines).toEqual(expect.arrayContaining([
+      { sku, qty: 1, nodeId: a.nodeId, status: 'shipped' },
+      { sku, qty: 2, nodeId: a.nodeId, status: 'accepted' },
+    ]));
+    // And a new order does not go to A while it is paused, though A is nearest.
+    expect((await closest(1)).body.lines[0].nodeId).toBe(b.nodeId);
+
+    // Offline: what A has not shipped goes elsewhere too.
     expect((await ops('POST', `/v1/nodes/${a.nodeId}/status`, { status: 'offline' })).status).toBe(200);
-    const moved = await checkout('GET', `/v1/orders/${o.body.orderId}`);
+    const moved = await checkout('GET', `/v1/orders/${started.body.orderId}`);
     expect(moved.body.lines).toEqual(expect.arrayContaining([
       { sku, qty: 1, nodeId: a.nodeId, status: 'shipped' },
       { sku, qty: 2, nodeId: b.nodeId, status: 'released' },
@@ -122,8 +135,8 @@ describe('node outages and shrinkage', () => {
     expect(moved.body.promise.shipments.map((s: any) => s.nodeId).sort()).toEqual([a.nodeId, b.nodeId].sort());
     const inventory = await ops('GET', `/v1/inventory/${sku}`);
     expect(inventory.body.nodes.find((x: any) => x.nodeId === a.nodeId)).toMatchObject({ onHand: 4, reserved: 0 });
-    expect(inventory.body.nodes.find((x: any) => x.nodeId === b.nodeId)).toMatchObject({ onHand: 5, reserved: 2 });
-    expect(inventory.body.available).toBe(3);
+    expect(inventory.body.nodes.find((x: any) => x.nodeId === b.nodeId)).toMatchObject({ onHand: 5, reserved: 4 });
+    expect(inventory.body.available).toBe(1);
   });
 
   it('a damaged count below what is reserved moves the newest allocation, keeping the oldest', async () => {

@@ -108,8 +108,14 @@ export function applyCancel(lines: readonly OrderLine[], requests?: readonly Lin
 }
 
 /** The node gives back its unshipped lines (all, or the requested quantities): they become `rerouting`. */
-export function applyGiveBack(lines: readonly OrderLine[], nodeId: string, requests?: readonly LineRequest[], onlyUnaccepted = false): LineChange {
-  return moveLines(lines, (line) => line.nodeId === nodeId && movable(line.status) && (!onlyUnaccepted || line.status === 'released'), 'rerouting', requests);
+/** Lines the node has not accepted yet: what a paused node gives back. */
+export const notYetAccepted: ReadonlySet<LineStatus> = new Set<LineStatus>(['held', 'allocated', 'released']);
+/** Lines released and not accepted: what a node past its acceptance deadline gives back. */
+export const releasedOnly: ReadonlySet<LineStatus> = new Set<LineStatus>(['released']);
+
+/** Moves the node's unshipped lines (or only those in `only`) to `rerouting`. */
+export function applyGiveBack(lines: readonly OrderLine[], nodeId: string, requests?: readonly LineRequest[], only?: ReadonlySet<LineStatus>): LineChange {
+  return moveLines(lines, (line) => line.nodeId === nodeId && movable(line.status) && (!only || only.has(line.status)), 'rerouting', requests);
 }
 
 export interface Assignment {

@@ -589,6 +589,20 @@ describe('rerouting and backorders', () => {
     expect(d.record().lines.every((l) => l.status === 'cancelled')).toBe(true);
   });
 
+  it('a paused node gives back what it has not accepted (held, allocated, released) and keeps what it accepted; it stays usable', () => {
+    const d = restored('released', [line('A', 2, 'n1', 'accepted'), line('B', 1, 'n1', 'released'), line('C', 1, 'n2', 'released')]);
+    const decision = d.send({ type: 'reroute.release', at: T0, nodeId: 'n1', reason: 'paused' });
+    expect(decision).toMatchObject({ type: 'decided', release: [{ sku: 'B', nodeId: 'n1', qty: 1 }] });
+    expect(d.record().lines).toEqual([line('A', 2, 'n1', 'accepted'), line('B', 1, 'n1', 'rerouting'), line('C', 1, 'n2', 'released')]);
+    expect(d.record().rejectedBy ?? []).toEqual([]);
+    const hold = newHold([line('A', 1, 'n1', 'held')]);
+    expect(hold.send({ type: 'reroute.release', at: T0, nodeId: 'n1', reason: 'paused' })).toMatchObject({ type: 'decided', release: [{ sku: 'A', nodeId: 'n1', qty: 1 }] });
+    // Nothing it has not accepted: refused, nothing changes.
+    const working = restored('released', [line('A', 2, 'n1', 'picked')]);
+    working.refused({ type: 'reroute.release', at: T0, nodeId: 'n1', reason: 'paused' });
+    expect(working.record().lines).toEqual([line('A', 2, 'n1', 'picked')]);
+  });
+
   it('cancelling a backordered line releases nothing for it', () => {
     const d = restored('backordered', [line('A', 2, '', 'backordered'), line('B', 1, 'n2', 'released')]);
     const decision = d.send({ type: 'cancel', at: T0, lines: [{ sku: 'A', qty: 2 }] });

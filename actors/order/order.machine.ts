@@ -1,6 +1,6 @@
 import { assign, emit, enqueueActions, setup } from 'xstate';
 import type { DeliveryPromise, HistoryEntry, OrderLine, OrderRecord, StockMove } from '../domain.js';
-import { appendHistory, applyAssignments, applyCancel, applyGiveBack, applyNodeEvent, orderStatusOf, setStatus, stockMovesOf, type Assignment, type LineRequest, type NewHistoryEntry, type NodeEventType } from './lines.js';
+import { appendHistory, applyAssignments, applyCancel, applyGiveBack, applyNodeEvent, notYetAccepted, orderStatusOf, releasedOnly, setStatus, stockMovesOf, type Assignment, type LineRequest, type NewHistoryEntry, type NodeEventType } from './lines.js';
 
 // One actor per checkout: a hold that becomes an order. It owns its record; it decides, and emits
 // what the runtime must do (stock to release or ship at the SKU actors, history to publish).
@@ -29,7 +29,7 @@ export type OrderEvent =
   | { type: 'reroute.assign'; at: number; from: 'rerouting' | 'backordered'; assignments: readonly Assignment[]; acceptWithinMs?: number };
 
 /** Why a node gives lines back. `unaccepted`: it let them wait past its acceptance deadline. */
-export type RerouteReason = 'rejected' | 'unaccepted' | 'offline' | 'shrinkage';
+export type RerouteReason = 'rejected' | 'unaccepted' | 'offline' | 'paused' | 'shrinkage';
 
 export type OrderDecision =
   | { type: 'decided'; history: HistoryEntry[]; release: StockMove[]; ship: StockMove[] }
@@ -88,8 +88,11 @@ export const orderMachine = setup({
   actions: {
     giveBack: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'reroute.release') return;
-      // A node past its acceptance deadline gives back only what it has not accepted.
-      const change = applyGiveBack(context.lines, event.nodeId, event.lines, event.reason === 'unaccepted');
+      // A node past its acceptance deadline gives back only what it has not accepted; a paused
+      // node what it has not accepted yet (held, allocated or released to it); the others all
+      // they have not shipped.
+      const only = event.reason === 'unaccepted' ? releasedOnly : event.reason === 'paused' ? notYetAccepted : undefined;
+      const change = applyGiveBack(context.lines, event.nodeId, event.lines, only);
       if (!change.ok) {
         enqueue(emit(refused(change.reason, { ...change.details, nodeId: event.nodeId })));
         return;
