@@ -50,7 +50,7 @@ type Op =
   | { op: 'adjust'; node: number; sku: number; delta: number }
   | { op: 'restart'; downSeconds: number }
   | ({ op: 'reject'; node: number; partial: { sku: number; qty: number } | null } & Target)
-  | { op: 'nodeStatus'; node: number; status: 'online' | 'offline' };
+  | { op: 'nodeStatus'; node: number; status: 'online' | 'paused' | 'offline' };
 
 // Mostly aim at a fitting target; one time in six at any id (or one that does not exist).
 const targetArb: fc.Arbitrary<Target> = fc.record({ pick: fc.nat(1_000), stray: fc.integer({ min: 0, max: 5 }).map((n) => n === 0) });
@@ -68,7 +68,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('setStock' as const), node: fc.integer({ min: 0, max: 2 }), sku: fc.integer({ min: 0, max: 2 }), onHand: fc.integer({ min: 0, max: 12 }), safetyStock: fc.option(fc.integer({ min: 0, max: 2 })) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('adjust' as const), node: fc.integer({ min: 0, max: 2 }), sku: fc.integer({ min: 0, max: 2 }), delta: fc.integer({ min: -6, max: 6 }) }) },
   { weight: 2, arbitrary: withTarget(fc.record({ op: fc.constant('reject' as const), node: fc.nat(10), partial: fc.option(lineArb, { freq: 2 }) })) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('nodeStatus' as const), node: fc.integer({ min: 0, max: 2 }), status: fc.constantFrom('online' as const, 'offline' as const) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('nodeStatus' as const), node: fc.integer({ min: 0, max: 2 }), status: fc.constantFrom('online' as const, 'paused' as const, 'offline' as const) }) },
   // Down for a while half the time: holds due meanwhile must be expired by the restart.
   { weight: 1, arbitrary: fc.record({ op: fc.constant('restart' as const), downSeconds: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 700 })) }) },
 );
@@ -509,11 +509,13 @@ async function runScenario(stock: Array<{ safetyStock: number; onHand: number }>
       case 'nodeStatus': {
         const nodeId = nodeIds[op.node];
         await attempt('ok', () => engine().setNodeStatus(nodeId, op.status));
-        if (op.status === 'offline') model.offline.add(nodeId);
+        // Paused takes no new work and gives back what it has not accepted; these operations never
+        // accept (lines go from released to shipped), so here it moves what offline moves.
+        if (op.status !== 'online') model.offline.add(nodeId);
         else model.offline.delete(nodeId);
         await resync();
-        // Nothing unshipped stays at an offline node.
-        if (op.status === 'offline') {
+        // Nothing unshipped stays at a node that is not online.
+        if (op.status !== 'online') {
           for (const order of model.orders) {
             for (const [k, c] of order.units) if (split(k)[1] === nodeId && order.phase !== 'expired' && order.phase !== 'released') expect(c.held + c.open).toBe(0);
           }
