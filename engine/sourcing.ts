@@ -101,7 +101,7 @@ export class CapacityCounter {
     const active = activeNodes(after);
     let counted = this.byRecord.get(coreId);
     for (const [nodeId, date] of counted ?? []) {
-      if (active.has(nodeId)) continue;
+      if (active.includes(nodeId)) continue;
       const count = this.counts.get(nodeId);
       if (count && count.localDate === date && count.used > 0) count.used--;
       counted!.delete(nodeId);
@@ -131,12 +131,14 @@ export class CapacityCounter {
   }
 }
 
-/** The nodes whose capacity a record takes: where it has lines not cancelled and not moved away. */
-function activeNodes(snapshot: OrderSnapshot): Set<string> {
-  const nodes = new Set<string>();
-  if (snapshot.state === 'expired' || snapshot.state === 'dropped') return nodes;
+const noNodes: readonly string[] = Object.freeze([]);
+
+/** The nodes whose capacity a record takes: where it has lines not cancelled and not moved away (a few; an array beats a Set). */
+function activeNodes(snapshot: OrderSnapshot): readonly string[] {
+  if (snapshot.state === 'expired' || snapshot.state === 'dropped') return noNodes;
+  const nodes: string[] = [];
   for (const line of snapshot.record.lines) {
-    if (line.nodeId !== '' && line.status !== 'cancelled' && line.status !== 'backordered' && line.status !== 'rerouting') nodes.add(line.nodeId);
+    if (line.nodeId !== '' && line.status !== 'cancelled' && line.status !== 'backordered' && line.status !== 'rerouting' && !nodes.includes(line.nodeId)) nodes.push(line.nodeId);
   }
   return nodes;
 }
@@ -164,10 +166,7 @@ export class Sourcing {
   load(live: Iterable<OrderSnapshot>, nowMs: number): void {
     const learner = this.ledger.getMeta<TransitLearnerState>(learnerMetaKey);
     if (learner) this.learner = TransitLearner.fromSnapshot(learner);
-    const rates = this.ledger.getMeta<Array<[string, number]>>(rejectionsMetaKey);
-    this.rejections = new RejectionTracker();
-    // Replaying the rates as one observation each would skew them; set them back as they were.
-    for (const [nodeId, rate] of rates ?? []) (this.rejections.asMap() as Map<string, number>).set(nodeId, rate);
+    this.rejections = RejectionTracker.fromSnapshot(this.ledger.getMeta<Array<[string, number]>>(rejectionsMetaKey) ?? []);
     this.network = undefined;
     this.capacity.load(live, nowMs);
   }
@@ -303,7 +302,7 @@ export class Sourcing {
   save(): void {
     this.unsaved = 0;
     this.ledger.putMeta(learnerMetaKey, this.learner.snapshot());
-    this.ledger.putMeta(rejectionsMetaKey, [...this.rejections.asMap()]);
+    this.ledger.putMeta(rejectionsMetaKey, this.rejections.snapshot());
   }
 
   /** GET /v1/carriers: every carrier service in the network, the nodes using it, and what was learned. */

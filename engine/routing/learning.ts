@@ -177,4 +177,16 @@ export class RejectionTracker {
   asMap(): ReadonlyMap<string, number> {
     return this.rates;
   }
+
+  /** The rates, oldest first, to persist. */
+  snapshot(): Array<[string, number]> {
+    return [...this.rates];
+  }
+
+  /** A tracker with the rates of `snapshot()` (values outside 0..1 are dropped). */
+  static fromSnapshot(entries: ReadonlyArray<readonly [string, number]>, options: RejectionTrackerOptions = {}): RejectionTracker {
+    const tracker = new RejectionTracker(options);
+    for (const [nodeId, rate] of entries.slice(-tracker.nodesMax)) if (rate >= 0 && rate <= 1) tracker.rates.set(nodeId, rate);
+    return tracker;
+  }
 }
