@@ -306,14 +306,16 @@ export class Engine {
     return nodeView(record);
   }
 
-  listNodes(): NodeView[] {
-    return [...this.nodesById.values()].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1)).map(nodeView);
+  /** Every node, with its stats today (orders taken against capacityPerDay, recent rejection rate). */
+  listNodes() {
+    const now = this.clock.now();
+    return [...this.nodesById.values()].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1)).map((node) => ({ ...nodeView(node), stats: this.sourcing.nodeStats(node.nodeId, now) }));
   }
 
-  getNode(nodeId: string): NodeView {
+  getNode(nodeId: string) {
     const node = this.nodesById.get(nodeId);
     if (!node) throw notFound('node', nodeId);
-    return nodeView(node);
+    return { ...nodeView(node), stats: this.sourcing.nodeStats(nodeId, this.clock.now()) };
   }
 
   async putSku(sku: string, definition: { name?: string; maxPerCustomer?: number }): Promise<{ sku: string; name?: string; maxPerCustomer?: number; created: boolean }> {

@@ -4,9 +4,9 @@
 // capacity use; orders (and holds, refusals) per second and hold latency p50/p99 over the last
 // minute (`GET /v1/stats`, polled every second); the sold-out SKUs (`GET /v1/skus/sold-out`, every
 // 3 s); the latest order events of the `orders` firehose; and an order search with the order's
-// lines and history. Capacity use counts the `order.released` instructions on the `node:<id>`
-// topics seen since the page opened (the engine keeps no per-day count yet), against each node's
-// `capacityPerDay`, and says so. Frames and poll answers are kept as they come and drawn once per
+// lines and history. Capacity use is the engine's own count of the orders each node took on its
+// local day (`stats.ordersToday` of `GET /v1/nodes`, polled every 2 s) against its
+// `capacityPerDay`. Frames and poll answers are kept as they come and drawn once per
 // animation frame; polls never overlap; lists are capped, so a flash sale cannot make the page
 // slow. It reconnects with `from` (stream resume) and reloads what a `resync` frame says it
 // missed. Data goes into the page as text (textContent), never as HTML.
@@ -104,8 +104,8 @@ export const dashboardHtml = `<!doctype html>
   </section>
   <section>
     <h2><span class="grow">Capacity use</span><span class="dim" id="capacity-since"></span></h2>
-    <p class="note">Orders released to each node since this page opened, against its capacity per day. The engine keeps no daily count yet: this counts the <code>order.released</code> events this page has seen.</p>
-    <div class="scroll"><table id="capacity"><thead><tr><th>node</th><th class="n">released</th><th class="n">capacity/day</th><th>use</th></tr></thead><tbody></tbody></table></div>
+    <p class="note">Orders each node has taken today (its own local day: held, released or shipped; cancelled and moved ones give the slot back), against its capacity per day. At the cap, routing skips the node until its next day.</p>
+    <div class="scroll"><table id="capacity"><thead><tr><th>node</th><th class="n">today</th><th class="n">capacity/day</th><th>use</th></tr></thead><tbody></tbody></table></div>
   </section>
   <section>
     <h2><span class="grow">Sold out</span><span class="dim" id="sold-out-count"></span></h2>
@@ -126,15 +126,14 @@ export const dashboardHtml = `<!doctype html>
 "use strict";
 const $ = (id) => document.getElementById(id);
 const EVENT_ROWS_MAX = 100, STOCK_ROWS_MAX = 50, NODE_TOPICS_MAX = 60, QUEUE_MAX = 1000;
-const CAPACITY_ROWS_MAX = 50, SOLD_OUT_ROWS_MAX = 50, STATS_EVERY_MS = 1000, SOLD_OUT_EVERY_MS = 3000;
+const CAPACITY_ROWS_MAX = 50, SOLD_OUT_ROWS_MAX = 50, STATS_EVERY_MS = 1000, SOLD_OUT_EVERY_MS = 3000, NODES_EVERY_MS = 2000;
 const state = {
   token: sessionStorage.getItem('oo-token') || '',
   nodes: new Map(), stock: null, sku: sessionStorage.getItem('oo-sku') || '',
   lastSeq: {}, queue: [], seen: 0, ws: null, retryMs: 500,
   // From GET /v1/stats and GET /v1/skus/sold-out: the latest answer of each.
   stats: null, soldOut: null,
-  // order.released instructions seen per node since the page opened; topics that had a gap.
-  released: new Map(), releasedSince: Date.now(), releasedGaps: new Set(),
+  nodesAt: 0,
   dirty: { map: false, stock: false, stats: false, soldOut: false, capacity: false },
 };
 
@@ -167,11 +166,9 @@ async function signIn(token) {
   }
   sessionStorage.setItem('oo-token', token);
   $('login-box').hidden = true; $('app').hidden = false; $('logout').hidden = false;
-  state.releasedSince = Date.now();
-  $('capacity-since').textContent = 'since ' + new Date(state.releasedSince).toLocaleTimeString();
   if (state.sku) { $('sku').value = state.sku; loadStock(state.sku); }
   connect();
-  setInterval(() => loadNodes().catch(() => {}), 15000);
+  poll(loadNodes, NODES_EVERY_MS);
   poll(loadStats, STATS_EVERY_MS);
   poll(loadSoldOut, SOLD_OUT_EVERY_MS);
   requestAnimationFrame(draw);
@@ -183,6 +180,7 @@ $('logout').onclick = () => { sessionStorage.removeItem('oo-token'); location.re
 async function loadNodes() {
   const { nodes } = await api('/v1/nodes');
   state.nodes = new Map(nodes.map((n) => [n.nodeId, n]));
+  state.nodesAt = Date.now();
   $('node-count').textContent = nodes.length + ' nodes';
   state.dirty.map = state.dirty.capacity = true;
   subscribeNodes();
@@ -282,11 +280,7 @@ function apply(frame) {
   if (frame.op === 'resync') {
     state.lastSeq[frame.topic] = frame.seq;
     if (frame.topic.startsWith('sku:')) loadStock(frame.topic.slice(4));
-    if (frame.topic.startsWith('node:')) {
-      // Events were missed: this node's released count may be short from here on, and says so.
-      if (state.released.has(frame.topic.slice(5))) { state.releasedGaps.add(frame.topic.slice(5)); state.dirty.capacity = true; }
-      loadNodes().catch(() => {});
-    }
+    if (frame.topic.startsWith('node:')) loadNodes().catch(() => {});
     return;
   }
   if (frame.op === 'error') { setState('stream: ' + frame.error.code, 'error'); return; }
@@ -299,7 +293,7 @@ function apply(frame) {
   if (frame.topic.startsWith('node:')) {
     const nodeId = frame.topic.slice(5), node = state.nodes.get(nodeId);
     if (!node) return;
-    if (frame.type === 'order.released') { state.released.set(nodeId, (state.released.get(nodeId) || 0) + 1); state.dirty.capacity = true; return; }
+    if (frame.type === 'order.released' || frame.type === 'order.cancelled') return; // counted by the engine; polled
     if (frame.type === 'node.status') node.status = frame.data.status;
     else if (frame.data && frame.data.location) Object.assign(node, frame.data);
     state.dirty.map = state.dirty.capacity = true;
@@ -340,10 +334,12 @@ function drawRows() {
   while (list.children.length > EVENT_ROWS_MAX) list.lastChild.remove();
   $('event-count').textContent = state.seen + ' events';
 }
-/** Share of capacityPerDay used by what this page saw released; undefined when the node has no cap. */
+/** Orders the node took today, as the engine counts them (its own local day). */
+const ordersToday = (n) => (n.stats ? n.stats.ordersToday : 0);
+/** Share of capacityPerDay taken today; undefined when the node has no cap. */
 function capacityUse(n) {
   if (!(n.capacityPerDay > 0)) return undefined;
-  return (state.released.get(n.nodeId) || 0) / n.capacityPerDay;
+  return ordersToday(n) / n.capacityPerDay;
 }
 function useClass(use) { return use >= 1 ? 'full' : use >= 0.8 ? 'hot' : ''; }
 const SVG = 'http://www.w3.org/2000/svg';
@@ -372,7 +368,7 @@ function drawMap() {
     });
     const use = capacityUse(n), title = document.createElementNS(SVG, 'title');
     title.textContent = (n.name || n.nodeId) + ' (' + n.type + ', ' + n.status + ')' + (s ? ' — ' + state.stock.sku + ': ' + s.available + ' available of ' + s.onHand : '')
-      + (use !== undefined ? ' — released since this page opened: ' + (state.released.get(n.nodeId) || 0) + ' of ' + n.capacityPerDay + '/day' : '');
+      + (use !== undefined ? ' — orders today: ' + ordersToday(n) + ' of ' + n.capacityPerDay + '/day' : '');
     c.append(title); svg.append(c);
     if (!labelled) continue;
     const label = svgEl('text', { x: (cx + r + 3).toFixed(1), y: (cy + 3).toFixed(1) });
@@ -405,18 +401,17 @@ let capacityDrawnAt = 0;
 function drawCapacity() {
   state.dirty.capacity = false; capacityDrawnAt = performance.now();
   state.dirty.map = true; // the map's bars show the same counts
-  const watched = new Set([...nodeTopics].map((t) => t.slice(5)));
-  const nodes = [...state.nodes.values()].map((n) => ({ n, use: capacityUse(n), released: state.released.get(n.nodeId) || 0 }));
-  nodes.sort((a, b) => (b.use || 0) - (a.use || 0) || b.released - a.released || (a.n.nodeId < b.n.nodeId ? -1 : 1));
-  const rows = nodes.slice(0, CAPACITY_ROWS_MAX).map(({ n, use, released }) => {
-    const seen = watched.has(n.nodeId);
-    const tr = row('td', [n.nodeId, seen ? released + (state.releasedGaps.has(n.nodeId) ? '+' : '') : 'not watched', n.capacityPerDay > 0 ? n.capacityPerDay : 'no cap']);
+  const nodes = [...state.nodes.values()].map((n) => ({ n, use: capacityUse(n), today: ordersToday(n) }));
+  nodes.sort((a, b) => (b.use || 0) - (a.use || 0) || b.today - a.today || (a.n.nodeId < b.n.nodeId ? -1 : 1));
+  const rows = nodes.slice(0, CAPACITY_ROWS_MAX).map(({ n, use, today }) => {
+    const tr = row('td', [n.nodeId, today, n.capacityPerDay > 0 ? n.capacityPerDay : 'no cap']);
     tr.dataset.node = n.nodeId;
     tr.children[0].className = n.status; tr.children[1].className = tr.children[2].className = 'n';
-    if (state.releasedGaps.has(n.nodeId)) tr.children[1].title = 'some events were missed (stream resync): at least this many';
-    tr.append(use === undefined || !seen ? el('td') : bar(use, useClass(use)));
+    if (n.stats) tr.children[1].title = 'local day ' + n.stats.localDate;
+    tr.append(use === undefined ? el('td') : bar(use, useClass(use)));
     return tr;
   });
+  $('capacity-since').textContent = state.nodesAt ? 'updated ' + new Date(state.nodesAt).toLocaleTimeString() : '';
   $('capacity').tBodies[0].replaceChildren(...rows);
 }
 function drawSoldOut() {
