@@ -1,12 +1,14 @@
 import type { ApiClient } from './http-client.js';
 
-// The engine's own view during the run, from GET /metrics (ops): resident memory, event-loop lag,
+// The engine's own view during the run, from GET /metrics (ops): resident memory, heap, event-loop lag,
 // live holds and orders. One sample every `intervalMs`, kept per second of the run; a failed
 // sample is skipped (the engine may be too busy to answer, which the load numbers show anyway).
 
 export interface EngineSample {
   second: number;
   rssMb: number | undefined;
+  /** V8 heap in use: what the engine itself holds (RSS also counts LMDB's mapped pages, which the kernel may reclaim). */
+  heapMb: number | undefined;
   eventLoopLagMs: number | undefined;
   liveOrders: number | undefined;
   streamClients: number | undefined;
@@ -37,10 +39,12 @@ export class EngineMonitor {
       if (answer.status !== 200 || typeof answer.body !== 'string') return;
       const text = answer.body;
       const rss = metricValue(text, 'oo_process_resident_memory_bytes');
+      const heap = metricValue(text, 'oo_nodejs_heap_size_used_bytes');
       const lag = metricValue(text, 'oo_nodejs_eventloop_lag_p99_seconds') ?? metricValue(text, 'oo_nodejs_eventloop_lag_seconds');
       this.samples.push({
         second: Math.max(0, Math.floor((Date.now() - this.startAtMs) / 1000)),
         rssMb: rss === undefined ? undefined : Math.round(rss / 2 ** 20),
+        heapMb: heap === undefined ? undefined : Math.round(heap / 2 ** 20),
         eventLoopLagMs: lag === undefined ? undefined : Math.round(lag * 100_000) / 100,
         liveOrders: metricValue(text, 'oo_orders_live'),
         streamClients: metricValue(text, 'oo_stream_clients'),

@@ -96,6 +96,7 @@ export function renderHtml(report: Report, headline: Array<[string, string]>): s
     charts.push(
       lineChart('Engine (from /metrics)', 'MB / ms', [
         { name: 'RSS MB', color: '#1971c2', points: report.engine.samples.filter((s) => s.rssMb !== undefined).map((s) => [s.second, s.rssMb!]) },
+        { name: 'heap MB', color: '#2f9e44', points: report.engine.samples.filter((s) => s.heapMb !== undefined).map((s) => [s.second, s.heapMb!]) },
         { name: 'event-loop lag p99 ms', color: '#e8590c', points: report.engine.samples.filter((s) => s.eventLoopLagMs !== undefined).map((s) => [s.second, s.eventLoopLagMs!]) },
       ]),
     );

@@ -36,7 +36,7 @@ export interface Report {
   catalogue: { skus: number; nodes: number; firstSku: string; maxPerCustomer: number | undefined; holdTtlSeconds: number };
   results: LoadResults;
   ledger: Record<string, number>;
-  engine: { samples: EngineSample[]; rssMbFirst?: number; rssMbMax?: number; rssMbLast?: number; eventLoopLagMsMax?: number } | undefined;
+  engine: { samples: EngineSample[]; rssMbFirst?: number; rssMbMax?: number; rssMbLast?: number; heapMbFirst?: number; heapMbMax?: number; heapMbLast?: number; eventLoopLagMsMax?: number } | undefined;
   timeline: TimelineEntry[];
   audit: AuditResult;
 }
@@ -61,10 +61,12 @@ export function withoutTokens(options: RunOptions): Report['options'] {
 export function engineSummary(samples: EngineSample[]): Report['engine'] {
   if (samples.length === 0) return undefined;
   const rss = samples.map((s) => s.rssMb).filter((v): v is number => v !== undefined);
+  const heap = samples.map((s) => s.heapMb).filter((v): v is number => v !== undefined);
   const lag = samples.map((s) => s.eventLoopLagMs).filter((v): v is number => v !== undefined);
   return {
     samples,
     ...(rss.length > 0 ? { rssMbFirst: rss[0], rssMbMax: Math.max(...rss), rssMbLast: rss[rss.length - 1] } : {}),
+    ...(heap.length > 0 ? { heapMbFirst: heap[0], heapMbMax: Math.max(...heap), heapMbLast: heap[heap.length - 1] } : {}),
     ...(lag.length > 0 ? { eventLoopLagMsMax: Math.max(...lag) } : {}),
   };
 }
@@ -126,6 +128,7 @@ export function headlineRows(report: Report): Array<[string, string]> {
     );
   }
   if (report.engine?.rssMbMax !== undefined) rows.push(['engine RSS MB (first / max / last)', `${report.engine.rssMbFirst} / ${report.engine.rssMbMax} / ${report.engine.rssMbLast}`]);
+  if (report.engine?.heapMbMax !== undefined) rows.push(['engine heap MB (first / max / last)', `${report.engine.heapMbFirst} / ${report.engine.heapMbMax} / ${report.engine.heapMbLast}`]);
   rows.push(['audit', `${report.audit.pass ? 'PASS' : 'FAIL'}: ${report.audit.checks.filter((c) => c.pass).length}/${report.audit.checks.length} checks; reserved moved by ${n(report.audit.actual.reservedDelta)}, expected ${n(report.audit.expected.reservedUnits)}`]);
   return rows;
 }
