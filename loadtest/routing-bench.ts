@@ -30,7 +30,7 @@ import { mulberry32 } from '../engine/prng.js';
 //   blend              the same without learning (nominal transit bands)
 //   blend, speed $2.5  the blend + learning with the speed weight at $2.5/day instead of $0.75:
 //                      the dial between cost and promise
-//   closest            today's engine: nodes ranked by distance (CandidateRanker), each line taken by
+//   closest            the engine before routing was wired in: nodes ranked by distance (CandidateRanker), each line taken by
 //                      the SKU actor's allocate() (first node that serves it whole, else split in
 //                      order), ground service, capacity not looked at
 //   priority           a fixed node-priority list (priority, then id), otherwise as closest
@@ -531,7 +531,7 @@ function main(): void {
     sourcingArm('blend + learning (default)', network, stock.clone(), 'blend', new TransitLearner(), history),
     sourcingArm('blend, no learning', network, stock.clone(), 'blend'),
     sourcingArm('blend + learning, speed weight $2.5/day', network, stock.clone(), 'blend', new TransitLearner(), history, { speed: 2.5 }),
-    naiveArm('closest with stock (today)', network, stock.clone(), (order) => byDistance.rank({ destination: order.destination })),
+    naiveArm('closest with stock (before routing)', network, stock.clone(), (order) => byDistance.rank({ destination: order.destination })),
     naiveArm('fixed priority list', network, stock.clone(), () => byPriority),
   ];
   const rows: string[] = [];
