@@ -9,7 +9,8 @@ import { LmdbLedger } from '../storage/lmdb-ledger.js';
 
 // `npm run bench`: durable holds per second on one hot SKU with ample stock,
 //  1. in-process (the engine without HTTP, a window of holds in flight), and
-//  2. over HTTP (wrk -t1 -c64 against the engine in its own process), beside a bare uWebSockets.js
+//  2. over HTTP (wrk -t1 -c64 against the engine in its own process): the hot SKU, then a sold-out
+//     SKU (every answer 409, nothing written) and 3-line carts on 3 SKUs, beside a bare uWebSockets.js
 //     server that parses the JSON and answers from memory, measured in the same run, since the
 //     shared machine is noisy and only ratios compare.
 // Results are appended to loadtest/RESULTS.md with the command and the machine.
@@ -89,7 +90,16 @@ function wrk(url: string, token: string, body: string): HttpResult {
   return { requestsPerSecond: Number(rps), p50Ms: Number(p50), p99Ms: Number(p99), non2xx: Number(non2xx) };
 }
 
-async function httpHolds(): Promise<{ engine: HttpResult; reference: HttpResult }> {
+interface HttpRound {
+  engine: HttpResult;
+  /** Every answer 409 INSUFFICIENT_STOCK: a SKU whose units are all held. */
+  soldOut: HttpResult;
+  /** Carts of 3 lines, on 3 SKUs. */
+  cart3: HttpResult;
+  reference: HttpResult;
+}
+
+async function httpHolds(): Promise<HttpRound> {
   const dataDir = mkdtempSync(join(tmpdir(), 'oo-bench-http-'));
   const server = await startProcess(join(repoRoot, 'dist', 'engine', 'main.js'), { OO_DATA_DIR: dataDir, OO_PORT: '0', OO_SEED: 'none', OO_LOG_LEVEL: 'info' });
   const tokens = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as { ops: string; checkout: string };
@@ -99,12 +109,19 @@ async function httpHolds(): Promise<{ engine: HttpResult; reference: HttpResult 
   await put('/v1/inventory/wh-1/HOT', { onHand: 100_000_000 });
   const body = JSON.stringify({ customerId: 'bench-buyer', destination: { lat: 41.9, lon: -87.7 }, lines: [{ sku: 'HOT', qty: 1 }] });
   const engine = wrk(`${base}/v1/reservations`, tokens.checkout, body);
+  // Sold out: one unit, held by the first buyer; everyone after gets 409 without a write.
+  await put('/v1/inventory/wh-1/GONE', { onHand: 1 });
+  const hold = (lines: Array<{ sku: string; qty: number }>) => JSON.stringify({ customerId: 'bench-buyer', destination: { lat: 41.9, lon: -87.7 }, lines });
+  await fetch(`${base}/v1/reservations`, { method: 'POST', headers: { authorization: `Bearer ${tokens.checkout}`, 'content-type': 'application/json' }, body: hold([{ sku: 'GONE', qty: 1 }]) });
+  const soldOut = wrk(`${base}/v1/reservations`, tokens.checkout, hold([{ sku: 'GONE', qty: 1 }]));
+  for (const sku of ['CART-A', 'CART-B', 'CART-C']) await put(`/v1/inventory/wh-1/${sku}`, { onHand: 100_000_000 });
+  const cart3 = wrk(`${base}/v1/reservations`, tokens.checkout, hold([{ sku: 'CART-A', qty: 1 }, { sku: 'CART-B', qty: 2 }, { sku: 'CART-C', qty: 1 }]));
   await server.stop();
   rmSync(dataDir, { recursive: true, force: true });
   const referenceServer = await startProcess(join(repoRoot, 'dist', 'loadtest', 'reference-uws.js'), {});
   const reference = wrk(`http://127.0.0.1:${referenceServer.port}/v1/reservations`, 'x', body);
   await referenceServer.stop();
-  return { engine, reference };
+  return { engine, soldOut, cart3, reference };
 }
 
 const median = (values: number[]): number => {
@@ -115,14 +132,14 @@ const median = (values: number[]): number => {
 async function main(): Promise<void> {
   const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
   const inProcess: number[] = [];
-  const http: Array<{ engine: HttpResult; reference: HttpResult }> = [];
+  const http: HttpRound[] = [];
   for (let round = 1; round <= rounds; round++) {
     inProcess.push(await inProcessHolds());
     console.log(`round ${round}: in-process ${Math.round(inProcess.at(-1)!)} holds/s`);
     if (hasWrk) {
       http.push(await httpHolds());
       const last = http.at(-1)!;
-      console.log(`round ${round}: HTTP ${Math.round(last.engine.requestsPerSecond)} holds/s (p50 ${last.engine.p50Ms.toFixed(2)} ms, p99 ${last.engine.p99Ms.toFixed(2)} ms, non-2xx ${last.engine.non2xx}); bare uWS ${Math.round(last.reference.requestsPerSecond)} req/s`);
+      console.log(`round ${round}: HTTP ${Math.round(last.engine.requestsPerSecond)} holds/s (p50 ${last.engine.p50Ms.toFixed(2)} ms, p99 ${last.engine.p99Ms.toFixed(2)} ms, non-2xx ${last.engine.non2xx}); sold out ${Math.round(last.soldOut.requestsPerSecond)} answers/s; 3-line carts ${Math.round(last.cart3.requestsPerSecond)}/s; bare uWS ${Math.round(last.reference.requestsPerSecond)} req/s`);
     } else {
       console.log('wrk is not installed (apt-get install -y wrk): HTTP bench skipped');
     }
@@ -151,6 +168,10 @@ async function main(): Promise<void> {
       `| HTTP holds/s (wrk -t1 -c64, one hot SKU) | ${Math.round(median(e.map((x) => x.requestsPerSecond)))} | ${e.map((x) => Math.round(x.requestsPerSecond)).join(', ')} |`,
       `| HTTP hold p50 / p99 ms | ${median(e.map((x) => x.p50Ms)).toFixed(2)} / ${median(e.map((x) => x.p99Ms)).toFixed(2)} | |`,
       `| HTTP non-2xx answers | ${e.map((x) => x.non2xx).join(', ')} | |`,
+      `| HTTP sold-out answers/s (every one 409, no write) | ${Math.round(median(http.map((h) => h.soldOut.requestsPerSecond)))} | ${http.map((h) => Math.round(h.soldOut.requestsPerSecond)).join(', ')} |`,
+      `| HTTP sold-out p50 / p99 ms | ${median(http.map((h) => h.soldOut.p50Ms)).toFixed(2)} / ${median(http.map((h) => h.soldOut.p99Ms)).toFixed(2)} | |`,
+      `| HTTP 3-line carts/s (3 SKUs, durable) | ${Math.round(median(http.map((h) => h.cart3.requestsPerSecond)))} | ${http.map((h) => Math.round(h.cart3.requestsPerSecond)).join(', ')} |`,
+      `| HTTP 3-line cart p50 / p99 ms | ${median(http.map((h) => h.cart3.p50Ms)).toFixed(2)} / ${median(http.map((h) => h.cart3.p99Ms)).toFixed(2)} | |`,
       `| bare uWS, parse JSON + answer from memory, req/s | ${Math.round(median(r.map((x) => x.requestsPerSecond)))} | ${r.map((x) => Math.round(x.requestsPerSecond)).join(', ')} |`,
       `| engine / bare uWS | ${(median(e.map((x) => x.requestsPerSecond)) / median(r.map((x) => x.requestsPerSecond))).toFixed(2)} | |`,
     );
