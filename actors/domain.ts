@@ -174,7 +174,7 @@ export interface OrderRecord {
   confirmedAt?: number;
   externalId?: string;
   payment?: Record<string, unknown>;
-  fulfillment?: { type: 'delivery' | 'pickup'; nodeId?: string };
+  fulfillment?: { type: 'delivery' | 'pickup'; nodeId?: string; transfers?: 'allow' | 'refuse' };
   /** Nodes that rejected this order (or let it wait past their acceptance deadline): not used again. */
   rejectedBy?: string[];
   /** Per node with released lines not yet accepted: the acceptance deadline (epoch ms). */

@@ -453,15 +453,21 @@ export class Engine {
       return true;
     };
     if (!take(waiting)) {
-      const candidates = this.ranker.rank({ destination: record.destination }).filter((id) => !excluded.includes(id));
+      // The last resort ships toward where the order is collected: the shopper, or the pickup
+      // store (unless the order refused transfers to it: then what no plan places waits).
+      const pickup = record.fulfillment?.type === 'pickup' ? record.fulfillment : undefined;
+      const store = pickup?.nodeId ? this.nodesById.get(pickup.nodeId) : undefined;
+      const refusesTransfers = pickup !== undefined && (pickup.transfers ?? this.sourcing.policy.pickupTransfers) === 'refuse';
+      const toward = store ? store.location : record.destination;
+      const candidates = refusesTransfers ? [] : this.ranker.rank({ destination: toward }).filter((id) => !excluded.includes(id));
       for (const line of waiting) {
         if (take([line])) continue;
         for (const assignment of this.takeStock(coreId, line.sku, line.qty, candidates)) assignments.push(assignment);
       }
       for (const nodeId of new Set(assignments.map((a) => a.nodeId))) {
         if (planned.some((s) => s.nodeId === nodeId)) continue;
-        const shipment = this.sourcing.shipmentFrom(nodeId, record.destination, now);
-        if (shipment) planned.push(shipment);
+        const shipment = this.sourcing.shipmentFrom(nodeId, toward, now);
+        if (shipment) planned.push(pickup ? { ...shipment, kind: nodeId === pickup.nodeId ? 'pickup' : 'transfer' } : shipment);
       }
     }
     for (const sku of new Set(assignments.map((a) => a.sku))) {

@@ -142,6 +142,30 @@ describe('B2B at scale', () => {
   });
 });
 
+describe('pickup orders when the store rejects', () => {
+  it('the lines come to the store by transfer instead; with transfers refused they wait as a backorder', async () => {
+    const store = await node({ lat: 41.89, lon: -87.62 }, { type: 'store' });
+    const warehouse = await node({ lat: 41.6, lon: -87.9 });
+    const sku = uid('SKU');
+    await stock(store.nodeId, sku, 5);
+    await stock(warehouse.nodeId, sku, 5);
+    const pickupAt = (transfers?: 'refuse') => order([{ sku, qty: 2 }], { fulfillment: { type: 'pickup', nodeId: store.nodeId, ...(transfers ? { transfers } : {}) } });
+    const placed = await pickupAt();
+    expect(nodesOf(placed.body)).toEqual([store.nodeId]);
+    const rejected = await call(server.url, store.partnerToken, 'POST', `/v1/nodes/${store.nodeId}/events`, { orderId: placed.body.orderId, type: 'rejected' });
+    expect(rejected.status).toBe(200);
+    expect(rejected.body.lines).toEqual(expect.arrayContaining([{ sku, qty: 2, nodeId: warehouse.nodeId, status: 'released' }]));
+    expect(rejected.body.promise.shipments).toEqual([expect.objectContaining({ nodeId: warehouse.nodeId, kind: 'transfer' })]);
+    expect(rejected.body.fulfillment).toMatchObject({ type: 'pickup', nodeId: store.nodeId });
+
+    const strict = await pickupAt('refuse');
+    expect(nodesOf(strict.body)).toEqual([store.nodeId]);
+    const waiting = await call(server.url, store.partnerToken, 'POST', `/v1/nodes/${store.nodeId}/events`, { orderId: strict.body.orderId, type: 'rejected' });
+    expect(waiting.body.status).toBe('backordered');
+    expect((await ops('GET', `/v1/inventory/${sku}`)).body.nodes.find((p: any) => p.nodeId === warehouse.nodeId).reserved).toBe(2);
+  });
+});
+
 describe('node carriers', () => {
   it('a node names carriers by id or in full; a malformed one is refused with its field and nothing is stored', async () => {
     const nodeId = uid('node');

@@ -66,6 +66,14 @@ describe('pickup in store', () => {
     expect(result.explanation.lines.find((l) => l.sku === 'CAP')!.chosen).toEqual([{ nodeId: 'wh-north', qty: 1 }]);
   });
 
+  it('a store excluded as a source (it rejected the lines) still takes the pickup: everything comes by transfer', () => {
+    const stock = stockOf([['TEE', 'st-loop', 5], ['TEE', 'wh-north', 10]]);
+    const result = ok(plan(pickup([{ sku: 'TEE', qty: 2 }], 'allow', { excludeNodeIds: ['st-loop'] }), network, stock, { nowMs }));
+    expect(result.shipments.map((s) => [s.nodeId, s.kind])).toEqual([['wh-north', 'transfer']]);
+    expect(result.allocations).toEqual([{ sku: 'TEE', nodeId: 'wh-north', qty: 2 }]);
+    expect(failed(plan(pickup([{ sku: 'TEE', qty: 2 }], 'refuse', { excludeNodeIds: ['st-loop'] }), network, stock, { nowMs })).reason).toBe('transfer_refused');
+  });
+
   it('takes part of a line from the store and transfers the rest when splitting is allowed', () => {
     const stock = stockOf([['TEE', 'st-loop', 1], ['TEE', 'wh-north', 10]]);
     const result = ok(plan(pickup([{ sku: 'TEE', qty: 3 }]), network, stock, { nowMs }));

@@ -221,7 +221,9 @@ function planPickup(request: RoutingRequest, network: RoutingNetwork, stock: Sto
   const readyMs = storeReadyAt(store, context.nowMs, localCtx.prepMinutes);
   if (readyMs === undefined) return pickupFailure('store_unavailable', `${store.nodeId} has no opening hours long enough to pick`, { nodeId: store.nodeId, constraint: 'opening_hours' });
 
-  const atStore = lines.map((line) => Math.max(0, Math.floor(stock.get(line.sku)?.get(store.nodeId) ?? 0)));
+  // A store excluded from sourcing (it rejected these lines) still takes the pickup, by transfer only.
+  const storeExcluded = request.excludeNodeIds?.includes(store.nodeId) ?? false;
+  const atStore = lines.map((line) => (storeExcluded ? 0 : Math.max(0, Math.floor(stock.get(line.sku)?.get(store.nodeId) ?? 0))));
   const allThere = lines.every((line, i) => atStore[i] >= line.qty);
   const localQty = lines.map((line, i) => (settings.allowSplit ? Math.min(line.qty, atStore[i]) : allThere ? line.qty : 0));
   const usesStore = localQty.some((qty) => qty > 0);
