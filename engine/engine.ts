@@ -48,6 +48,8 @@ export interface EngineOptions {
   currency?: { base: string; rates: Record<string, number> };
   /** Policy: a confirmation must carry `payment.status: "authorized"`. Default off. */
   requireAuthorizedPayment?: boolean;
+  /** Put before every new core id (a cluster partition's `p3-`), so an id tells who owns it. Default none. */
+  idPrefix?: string;
 }
 
 export interface ReservationRequest {
@@ -142,8 +144,10 @@ export class Engine {
   private readonly review: ReviewPolicy;
   private readonly requireAuthorizedPayment: boolean;
   private readonly currency: { base: string; rates: Record<string, number> };
+  private readonly idPrefix: string;
 
   constructor(options: EngineOptions) {
+    this.idPrefix = options.idPrefix ?? '';
     this.bounds = { ...limits, ...options.bounds };
     this.acceptWithinMs = options.acceptWithinMs ?? 4 * 3600 * 1000;
     this.review = new ReviewPolicy(options.review);
@@ -695,7 +699,7 @@ export class Engine {
     const allowSplit = request.allowSplit ?? true;
     let candidates = this.ranker.rank(request);
     if (!allowSplit) candidates = this.singleNodeFor(lines, candidates);
-    const coreId = newCoreId(now);
+    const coreId = this.idPrefix + newCoreId(now);
     const held: StockMove[] = [];
     const explained: RoutingExplanation['lines'] = [];
     for (const { sku, qty } of lines) {
