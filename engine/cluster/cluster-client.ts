@@ -5,7 +5,7 @@ import { EngineError, isEngineError, notFound } from '../errors.js';
 import type { StoredEvent } from '../ledger.js';
 import { errorFromWire, commandSubject, type CommandOp, type CommandReply } from './protocol.js';
 import { partitionOfId, partitionOfSku } from './partitions.js';
-import { GatewayStreamBus, NodeTopicSeqs } from './stream-seqs.js';
+import { GatewayStreamBus, StreamSeqs } from './stream-seqs.js';
 
 // A stateless gateway's engine: every call goes over the bus to the engine that owns its
 // partition, and comes back with that engine's answer or refusal.
@@ -42,7 +42,7 @@ export class ClusterClient implements EngineApi {
   private readonly raw: Bus;
 
   constructor(options: ClusterClientOptions) {
-    const seqs = new NodeTopicSeqs();
+    const seqs = new StreamSeqs();
     this.raw = options.bus;
     this.bus = new GatewayStreamBus(options.bus, seqs);
     this.events = { lastSeq: (topic) => seqs.lastSeq(topic) };

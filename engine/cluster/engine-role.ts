@@ -7,6 +7,7 @@ import { Engine } from '../engine.js';
 import type { Logger } from '../logger.js';
 import { PartitionCountMismatchError, PartitionLeases, type Refusal } from './leases.js';
 import { partitionIdPrefix } from './partitions.js';
+import { OutboxRelay, withOutbox } from './outbox.js';
 import { PartitionServer } from './partition-server.js';
 import { PartitionBus } from './stream-seqs.js';
 
@@ -25,6 +26,7 @@ interface Served {
   ledger: LmdbLedger;
   engine: Engine;
   server: PartitionServer;
+  relay: OutboxRelay;
 }
 
 export async function runEngineRole(config: Config, logger: Logger): Promise<void> {
@@ -51,21 +53,24 @@ export async function runEngineRole(config: Config, logger: Logger): Promise<voi
     const path = join(dataDir, 'partitions', String(partition), 'ledger');
     mkdirSync(path, { recursive: true });
     const ledger = new LmdbLedger({ path, mapSize: partitionLedgerMapBytes });
+    // Events leave through the outbox, written with the change they tell of; the relay publishes them once durable.
+    const relay = new OutboxRelay(ledger, bus, partition, logger);
     const engine = new Engine({
-      ledger,
+      ledger: withOutbox(ledger),
       logger: logger.child({ partition }),
-      bus: new PartitionBus(bus, partition),
+      bus: new PartitionBus(bus),
       idPrefix: partitionIdPrefix(partition),
       acceptWithinMs: config.acceptSlaSeconds * 1000,
       review: config.review,
       currency: config.currency,
       requireAuthorizedPayment: config.requireAuthorizedPayment,
     });
+    relay.start();
     await engine.start();
     engine.onFatal(() => process.exit(exitCodes.ledgerFailed));
     const server = new PartitionServer(partition, engine, bus, logger);
     server.start();
-    served.push({ partition, ledger, engine, server });
+    served.push({ partition, ledger, engine, server, relay });
   }
   await bus.flush();
   leases.startRenewing((partition, reason) => {
@@ -84,8 +89,10 @@ export async function runEngineRole(config: Config, logger: Logger): Promise<voi
     for (const { server } of served) server.stop();
     // Commands already taken finish (their answers are sent as they become durable).
     await bus.flush().catch(() => {});
-    for (const { engine, ledger } of served) {
+    for (const { engine, ledger, relay } of served) {
       await engine.stop();
+      // What the last batch told is published by now (the relay runs as each batch is durable).
+      relay.stop();
       await ledger.close();
     }
     await leases.release();

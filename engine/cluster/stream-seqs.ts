@@ -6,21 +6,21 @@ import type { StoredEvent } from '../ledger.js';
 // - `order:<id>` and `sku:<sku>` have one source, the partition that owns the order or SKU: its
 //   ledger numbers them, as in one process.
 // - `node:<id>` has many: every partition holds a copy of the node (config is broadcast), and any
-//   partition may release lines to it. Engines of partitions other than 0 keep the node's own
-//   events (`node.created`, `node.status`, …) to themselves, so each is published once; and each
-//   gateway numbers a node topic's events itself as they arrive (NodeTopicSeqs), so its clients
-//   see seq rise by one. A node topic's seq is therefore per gateway: a client resuming with
-//   `from` must come back to the same gateway, or it is told to `resync`.
+//   partition may release lines to it. Only partition 0 publishes the node's own events
+//   (`node.created`, `node.status`, …; see OutboxRelay), so each is told once; and each gateway
+//   numbers a node topic's events itself as they arrive (StreamSeqs), so its clients see seq
+//   rise by one. A node topic's seq is therefore per gateway: a client resuming with `from` must
+//   come back to the same gateway, or it is told to `resync`.
 // - `orders` (the firehose) was always numbered by each gateway (gateway/stream.ts).
+//
+// Events leave an engine at least once (the outbox relays again after a crash): a gateway drops
+// an event whose seq it has already seen from that partition on that topic.
 
-/** The bus a partition's engine publishes on: the node's own events only from partition 0. */
+/** The bus a partition's engine is given: it publishes nothing itself, its outbox relay does. */
 export class PartitionBus implements Bus {
-  constructor(private readonly bus: Bus, private readonly partition: number) {}
+  constructor(private readonly bus: Bus) {}
 
-  publish(subject: string, message: unknown, options?: PublishOptions): void {
-    if (this.partition !== 0 && subject.startsWith('stream.node.') && String((message as StoredEvent | null)?.type).startsWith('node.')) return;
-    this.bus.publish(subject, message, options);
-  }
+  publish(): void {}
   subscribe(pattern: string, handler: BusHandler, options?: SubscribeOptions): Subscription {
     return this.bus.subscribe(pattern, handler, options);
   }
@@ -35,20 +35,35 @@ export class PartitionBus implements Bus {
 }
 
 /**
- * A gateway's numbering of the topics several partitions feed, and the newest seq seen on every
- * topic (for the stream hub's resume). Bounded: past `topicsMax` the least recently seen topic is
- * forgotten; a client resuming it is told to resync, and if its events come again their numbering
- * starts above every seq forgotten so far, so a client still subscribed never sees seq go back.
+ * A gateway's view of the stream's seqs: drops an event already seen (same topic, same partition,
+ * seq not above the last), numbers the topics several partitions feed, and keeps the newest seq
+ * of every topic (for the stream hub's resume). Bounded: past `topicsMax` the least recently seen
+ * topic is forgotten; a client resuming it is told to resync, a duplicate of it may pass once more,
+ * and if its events come again their numbering starts above every seq forgotten so far, so a
+ * client still subscribed never sees seq go back.
  */
-export class NodeTopicSeqs {
+export class StreamSeqs {
   private readonly seqs = new Map<string, number>();
+  /** `topic@partition` -> the newest seq that partition published on the topic. */
+  private readonly sourceSeqs = new Map<string, number>();
   /** The highest seq of a node topic forgotten at the bound. */
   private forgottenSeqMax = 0;
 
   constructor(private readonly topicsMax = 100_000) {}
 
-  /** The event as this gateway's clients see it: node topics renumbered, others as published. */
-  number(event: StoredEvent): StoredEvent {
+  /** The event as this gateway's clients see it (node topics renumbered), or undefined when already seen. */
+  number(event: StoredEvent, partition: string | undefined): StoredEvent | undefined {
+    if (partition !== undefined) {
+      const key = `${event.topic}@${partition}`;
+      const seen = this.sourceSeqs.get(key);
+      if (seen !== undefined && event.seq <= seen) return undefined;
+      if (seen !== undefined) this.sourceSeqs.delete(key);
+      this.sourceSeqs.set(key, event.seq);
+      if (this.sourceSeqs.size > this.topicsMax) {
+        const oldest = this.sourceSeqs.keys().next().value;
+        if (oldest !== undefined) this.sourceSeqs.delete(oldest);
+      }
+    }
     const multiSource = event.topic.startsWith('node:');
     const previous = this.seqs.get(event.topic);
     const seq = multiSource ? (previous ?? this.forgottenSeqMax) + 1 : event.seq;
@@ -69,14 +84,17 @@ export class NodeTopicSeqs {
 
 /** The bus a gateway's stream hub reads: node topics renumbered on the way in. */
 export class GatewayStreamBus implements Bus {
-  constructor(private readonly bus: Bus, private readonly seqs: NodeTopicSeqs) {}
+  constructor(private readonly bus: Bus, private readonly seqs: StreamSeqs) {}
 
   publish(subject: string, message: unknown, options?: PublishOptions): void {
     this.bus.publish(subject, message, options);
   }
   subscribe(pattern: string, handler: BusHandler, options?: SubscribeOptions): Subscription {
     if (!pattern.startsWith('stream.')) return this.bus.subscribe(pattern, handler, options);
-    return this.bus.subscribe(pattern, (subject, message, context) => handler(subject, this.seqs.number(message as StoredEvent), context), options);
+    return this.bus.subscribe(pattern, (subject, message, context) => {
+      const event = this.seqs.number(message as StoredEvent, context.headers['oo-partition']);
+      if (event) handler(subject, event, context);
+    }, options);
   }
   request(subject: string, message: unknown, options: RequestOptions): Promise<unknown> {
     return this.bus.request(subject, message, options);
