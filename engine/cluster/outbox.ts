@@ -31,8 +31,12 @@ export interface OutboxStore {
   removeOutbox(throughId: number): void;
 }
 
-/** Bounds of the relay: entries read and published per pass (more: another pass at once). */
-export const outboxLimits = { entriesPerPassMax: 1_000 } as const;
+/**
+ * Bounds of the relay: entries read and published per pass (more: another pass at once); how
+ * often what was sent is deleted. Deleting after every pass would cost a second fsync per batch;
+ * once a second it costs one small batch a second, and a crash repeats at most that second.
+ */
+export const outboxLimits = { entriesPerPassMax: 1_000, removeEveryMs: 1_000 } as const;
 
 const instructionTypes = new Set(['order.released', 'order.cancelled']);
 
@@ -55,12 +59,17 @@ export function withOutbox(ledger: Ledger & OutboxStore): Ledger {
     }
     ledger.appendEvent(event);
   };
+  // Every other member is the ledger's own, bound to it once (the engine calls them per request).
+  const bound = new Map<PropertyKey, unknown>([['putOrder', putOrder], ['appendEvent', appendEvent]]);
   return new Proxy(ledger, {
     get(target, property) {
-      if (property === 'putOrder') return putOrder;
-      if (property === 'appendEvent') return appendEvent;
+      const known = bound.get(property);
+      if (known !== undefined) return known;
       const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      if (typeof value !== 'function') return value;
+      const method = (value as (...args: unknown[]) => unknown).bind(target);
+      bound.set(property, method);
+      return method;
     },
   });
 }
@@ -78,6 +87,8 @@ function lastHistorySeq(snapshot: OrderSnapshot): number {
 export class OutboxRelay {
   /** The newest entry published: its removal may not be committed yet. */
   private publishedThroughId = 0;
+  private removedThroughId = 0;
+  private removeTimer: NodeJS.Timeout | undefined;
   private passScheduled = false;
   private stopped = false;
   private readonly headers: Record<string, string>;
@@ -97,10 +108,21 @@ export class OutboxRelay {
     const left = this.ledger.readOutbox(0, 1).length;
     if (left > 0) this.logger.info({ partition: this.partition }, 'outbox: publishing what was left unsent');
     this.pass();
+    this.removeTimer = setInterval(() => this.removeSent(), outboxLimits.removeEveryMs);
+    this.removeTimer.unref();
   }
 
+  /** Stops relaying; what was sent and not yet deleted is deleted now (staged with the ledger's last batch). */
   stop(): void {
+    this.removeSent();
     this.stopped = true;
+    if (this.removeTimer) clearInterval(this.removeTimer);
+  }
+
+  private removeSent(): void {
+    if (this.stopped || this.publishedThroughId <= this.removedThroughId) return;
+    this.removedThroughId = this.publishedThroughId;
+    this.ledger.removeOutbox(this.removedThroughId);
   }
 
   private schedulePass(): void {
@@ -121,7 +143,6 @@ export class OutboxRelay {
       this.bus.publish(entry.subject, entry.message, { headers: this.headers });
     }
     this.publishedThroughId = entries[entries.length - 1].id;
-    this.ledger.removeOutbox(this.publishedThroughId);
     if (entries.length === outboxLimits.entriesPerPassMax) setImmediate(() => this.pass());
   }
 }
