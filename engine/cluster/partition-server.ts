@@ -21,8 +21,9 @@ export class PartitionServer {
 
   start(): void {
     this.subscription = this.bus.subscribe(commandSubject(this.partition), (_subject, message, context) => {
-      if (!context.expectsReply) return;
-      this.run(message).then((reply) => context.reply(reply));
+      if (!context.expectsReply) return undefined;
+      // Returned, so the bus watches it (and reports a failure to its onError).
+      return this.run(message).then((reply) => context.reply(reply));
     }, { queue: 'partition-owner' });
   }
 
