@@ -5,8 +5,10 @@
 // gateway A sees an order placed through gateway B, with node-topic seq rising by one though two
 // engines feed it; a cart spanning partitions is refused (422); kill -9 of one engine makes its
 // partitions answer 503 PARTITION_UNAVAILABLE at once while the other's keep serving, and its
-// restart (same data dir, same identity) brings them back with nothing lost; a third engine
-// claiming owned partitions is refused and exits non-zero, as is one with another partition count.
+// restart (same data dir, same identity) brings them back with nothing lost; a graceful stop
+// releases the leases so another engine id takes the partitions (and their ledgers) at once; a
+// third engine claiming owned partitions is refused and exits non-zero, as is one with another
+// partition count.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -175,11 +177,27 @@ it('answers 503 at once for the partitions of a killed engine, serves the others
   expect((await call(gatewayA.url, clusterTokens.ops, 'PUT', '/v1/nodes/wh-2', node)).status).toBe(201);
 }, 60_000);
 
+it('hands partitions over on a graceful stop: leases released at once, another engine id serves the same ledgers', async () => {
+  const sku = skuOf(3, 'handover');
+  expect((await call(gatewayA.url, clusterTokens.ops, 'PUT', `/v1/inventory/wh-1/${sku}`, { onHand: 6 })).status).toBe(200);
+  const hold = await call(gatewayB.url, clusterTokens.checkout, 'POST', '/v1/reservations', { customerId: 'handover', destination, lines: [{ sku, qty: 5 }] });
+  expect(hold.status).toBe(201);
+  expect(await engineB.stop()).toBe(0);
+  expect(engineB.lines.some((l) => l.includes('leases released'))).toBe(true);
+  // Within the lease ttl (10 s), but released: another engine takes the partitions at once.
+  engineB = await startRole('engine', { ...engineSettings.b(), env: { OO_PARTITIONS: '2-3', OO_ENGINE_ID: 'engine-b2' } });
+  const read = await call(gatewayA.url, clusterTokens.checkout, 'GET', `/v1/reservations/${hold.body.reservationId}`);
+  expect(read.body).toMatchObject({ status: 'held', allocations: [{ sku, qty: 5 }] });
+  const more = await call(gatewayA.url, clusterTokens.checkout, 'POST', '/v1/reservations', { customerId: 'handover-2', destination, lines: [{ sku, qty: 2 }] });
+  expect(more.status).toBe(409);
+  expect(more.body.error.code).toBe('INSUFFICIENT_STOCK');
+}, 60_000);
+
 it('refuses an engine claiming partitions live engines own, and one with another partition count', async () => {
   const intruder = await runRoleToExit('engine', settings('engine-c', { OO_PARTITIONS: '1-2', OO_ENGINE_ID: 'engine-c' }));
   expect(intruder.code).not.toBe(0);
   const refusals = intruder.lines.filter((l) => l.includes('owned by a live engine')).map((l) => JSON.parse(l) as { partition: number; owner: string });
-  expect(refusals).toEqual([expect.objectContaining({ partition: 1, owner: 'engine-a' }), expect.objectContaining({ partition: 2, owner: 'engine-b' })]);
+  expect(refusals).toEqual([expect.objectContaining({ partition: 1, owner: 'engine-a' }), expect.objectContaining({ partition: 2, owner: 'engine-b2' })]);
   // The owners still serve.
   expect((await call(gatewayA.url, clusterTokens.checkout, 'GET', `/v1/inventory/${skuOf(1, 'cfg')}`)).status).toBe(200);
 
