@@ -79,7 +79,7 @@ it('holds exactly the stock in a flash sale over both gateways and all partition
   const unitsPerSku = 25;
   for (const sku of skus) expect((await call(gatewayA.url, clusterTokens.ops, 'PUT', `/v1/inventory/wh-1/${sku}`, { onHand: unitsPerSku })).status).toBe(200);
   const requests = 400;
-  const statuses: Array<{ sku: string; status: number; code?: string }> = [];
+  const statuses: Array<{ sku: string; status: number; code?: string; details?: Record<string, unknown> }> = [];
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < requests) {
@@ -87,7 +87,7 @@ it('holds exactly the stock in a flash sale over both gateways and all partition
       const sku = skus[i % skus.length];
       const gateway = i % 2 === 0 ? gatewayA : gatewayB;
       const answer = await call(gateway.url, clusterTokens.checkout, 'POST', '/v1/reservations', { customerId: `buyer-${i}`, destination, lines: [{ sku, qty: 1 }] });
-      statuses.push({ sku, status: answer.status, code: answer.body?.error?.code });
+      statuses.push({ sku, status: answer.status, code: answer.body?.error?.code, details: answer.body?.error?.details });
     }
   };
   await Promise.all(Array.from({ length: 40 }, worker));
@@ -95,6 +95,8 @@ it('holds exactly the stock in a flash sale over both gateways and all partition
     const mine = statuses.filter((s) => s.sku === sku);
     expect(mine.filter((s) => s.status === 201)).toHaveLength(unitsPerSku);
     expect(mine.filter((s) => s.status !== 201).every((s) => s.status === 409 && s.code === 'INSUFFICIENT_STOCK')).toBe(true);
+    // The engine's refusal crossed the bus whole: its details too.
+    expect(mine.find((s) => s.status === 409)?.details).toMatchObject({ sku, requested: 1 });
     const inventory = await call(gatewayB.url, clusterTokens.checkout, 'GET', `/v1/inventory/${sku}`);
     expect(inventory.body).toMatchObject({ sku, available: 0, nodes: [{ nodeId: 'wh-1', onHand: unitsPerSku, reserved: unitsPerSku, available: 0 }] });
   }
