@@ -136,6 +136,21 @@ it('shows a stream client on gateway A the orders placed through gateway B, node
   }
 });
 
+it('replays a repeated Idempotency-Key through either gateway: the same hold, held once', async () => {
+  const sku = skuOf(2, 'idem');
+  expect((await call(gatewayA.url, clusterTokens.ops, 'PUT', `/v1/inventory/wh-1/${sku}`, { onHand: 4 })).status).toBe(200);
+  const body = { customerId: 'idem', destination, lines: [{ sku, qty: 3 }] };
+  const first = await call(gatewayA.url, clusterTokens.checkout, 'POST', '/v1/reservations', body, { 'idempotency-key': 'cart-77' });
+  const again = await call(gatewayB.url, clusterTokens.checkout, 'POST', '/v1/reservations', body, { 'idempotency-key': 'cart-77' });
+  expect(first.status).toBe(201);
+  expect(again.status).toBe(201);
+  expect(again.body.reservationId).toBe(first.body.reservationId);
+  const other = await call(gatewayB.url, clusterTokens.checkout, 'POST', '/v1/reservations', { ...body, lines: [{ sku, qty: 1 }] }, { 'idempotency-key': 'cart-77' });
+  expect(other.status).toBe(422);
+  expect(other.body.error.code).toBe('IDEMPOTENCY_MISMATCH');
+  expect((await call(gatewayA.url, clusterTokens.checkout, 'GET', `/v1/inventory/${sku}`)).body.nodes[0]).toMatchObject({ reserved: 3, available: 1 });
+});
+
 it('refuses a cart whose SKUs live in two partitions, and holds nothing', async () => {
   const [left, right] = [skuOf(1, 'cart'), skuOf(2, 'cart')];
   for (const sku of [left, right]) expect((await call(gatewayA.url, clusterTokens.ops, 'PUT', `/v1/inventory/wh-1/${sku}`, { onHand: 3 })).status).toBe(200);
