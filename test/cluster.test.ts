@@ -213,7 +213,7 @@ it('hands partitions over on a graceful stop: leases released at once, another e
 it('refuses an engine claiming partitions live engines own, and one with another partition count', async () => {
   const intruder = await runRoleToExit('engine', settings('engine-c', { OO_PARTITIONS: '1-2', OO_ENGINE_ID: 'engine-c' }));
   expect(intruder.code).not.toBe(0);
-  const refusals = intruder.lines.filter((l) => l.includes('owned by a live engine')).map((l) => JSON.parse(l) as { partition: number; owner: string });
+  const refusals = intruder.lines.filter((l) => l.includes('owned by a live engine')).map((l) => JSON.parse(l) as { partition: number; owner: string }).sort((a, b) => a.partition - b.partition);
   expect(refusals).toEqual([expect.objectContaining({ partition: 1, owner: 'engine-a' }), expect.objectContaining({ partition: 2, owner: 'engine-b2' })]);
   // The owners still serve.
   expect((await call(gatewayA.url, clusterTokens.checkout, 'GET', `/v1/inventory/${skuOf(1, 'cfg')}`)).status).toBe(200);
