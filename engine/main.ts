@@ -26,8 +26,8 @@ async function main(): Promise<void> {
   }
   if (config.cluster.role === 'engine') return runEngineRole(config, logger);
   if (config.cluster.role === 'gateway') return runGatewayRole(config, logger, allowedOrigins);
-  // With OO_NATS_URL the engine's events and instructions travel over that NATS server (the
-  // partitioned actors of issue 7 come next); without it, over the in-process bus.
+  // OO_ROLE=all. With OO_NATS_URL the engine's events and instructions travel over that NATS
+  // server (one engine, all SKUs, no partitions); without it, over the in-process bus.
   let bus: NatsBus | undefined;
   if (config.natsUrl) {
     // Never log credentials a URL may carry (nats://user:password@host).
