@@ -1,7 +1,27 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { parsePartitions, partitionCountMax } from './cluster/partitions.js';
+
 // The engine's configuration, from the environment (all optional; see the README's table).
 
 import { strategies, type Strategy } from './routing/model.js';
 import type { SourcingPolicy } from './sourcing.js';
+/** What this process is: everything in one (default), the engine of some partitions, or a stateless gateway. */
+export type Role = 'all' | 'engine' | 'gateway';
+
+export interface ClusterConfig {
+  role: Role;
+  /** OO_PARTITION_COUNT: SKU partitions of the cluster, fixed when it is created. Default 16. */
+  partitionCount: number;
+  /** OO_PARTITIONS: the partitions this engine serves (default all). */
+  partitions: number[];
+  /** OO_ENGINE_ID: who holds the leases; default host + data dir, so a restart reclaims its own. */
+  engineId: string;
+  /** OO_LEASE_TTL_SECONDS: a lease not renewed for this long may be taken by another engine. Default 10. */
+  leaseTtlSeconds: number;
+  /** OO_CLUSTER_NAME: the KV bucket of the leases (`oo_<name>`). Default `default`. */
+  clusterName: string;
+}
 
 export interface Config {
   host: string;
@@ -20,6 +40,7 @@ export interface Config {
   requireAuthorizedPayment: boolean;
   /** OO_ROUTING_STRATEGY (default blend), OO_CHANNEL_STRATEGIES ("b2b=fewest_shipments,store=closest"), OO_PICKUP_TRANSFERS (allow|refuse). */
   sourcing: SourcingPolicy;
+  cluster: ClusterConfig;
 }
 
 const channels = ['web', 'app', 'store', 'b2b', 'marketplace', 'social'];
@@ -49,6 +70,29 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
       channelStrategies: channelStrategies(env.OO_CHANNEL_STRATEGIES ?? 'b2b=fewest_shipments'),
       pickupTransfers: pickupTransfers(env.OO_PICKUP_TRANSFERS || 'allow'),
     },
+    cluster: clusterFromEnv(env),
+  };
+}
+
+export function clusterFromEnv(env: NodeJS.ProcessEnv): ClusterConfig {
+  const role = env.OO_ROLE || 'all';
+  if (role !== 'all' && role !== 'engine' && role !== 'gateway') throw new Error(`OO_ROLE is all, engine or gateway, not ${role}`);
+  if (role !== 'all' && !env.OO_NATS_URL) throw new Error(`OO_ROLE=${role} needs OO_NATS_URL: engines and gateways meet on NATS`);
+  const partitionCount = Number(env.OO_PARTITION_COUNT || 16);
+  if (!Number.isInteger(partitionCount) || partitionCount < 1 || partitionCount > partitionCountMax) {
+    throw new Error(`OO_PARTITION_COUNT is an integer 1..${partitionCountMax}, not ${env.OO_PARTITION_COUNT}`);
+  }
+  const engineId = env.OO_ENGINE_ID || `${hostname()}:${resolve(env.OO_DATA_DIR || './data')}`;
+  if (engineId.length > 200) throw new Error('OO_ENGINE_ID is at most 200 characters');
+  const clusterName = env.OO_CLUSTER_NAME || 'default';
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(clusterName)) throw new Error(`OO_CLUSTER_NAME is 1..32 of A-Z a-z 0-9 _ -, not ${clusterName}`);
+  return {
+    role,
+    partitionCount,
+    partitions: parsePartitions(env.OO_PARTITIONS, partitionCount),
+    engineId,
+    leaseTtlSeconds: positiveNumber(env.OO_LEASE_TTL_SECONDS, 10, 'OO_LEASE_TTL_SECONDS'),
+    clusterName,
   };
 }
 

@@ -50,6 +50,8 @@ export interface EngineOptions {
   requireAuthorizedPayment?: boolean;
   /** Routing: the default strategy, per channel, and pickup transfers. */
   sourcing?: Partial<SourcingPolicy>;
+  /** Put before every new core id (a cluster partition's `p3-`), so an id tells who owns it. Default none. */
+  idPrefix?: string;
 }
 
 export interface ReservationRequest {
@@ -152,8 +154,10 @@ export class Engine {
   private readonly review: ReviewPolicy;
   private readonly requireAuthorizedPayment: boolean;
   private readonly currency: { base: string; rates: Record<string, number> };
+  private readonly idPrefix: string;
 
   constructor(options: EngineOptions) {
+    this.idPrefix = options.idPrefix ?? '';
     this.bounds = { ...limits, ...options.bounds };
     this.acceptWithinMs = options.acceptWithinMs ?? 4 * 3600 * 1000;
     this.review = new ReviewPolicy(options.review);
@@ -762,7 +766,7 @@ export class Engine {
     };
     const planned = this.sourcing.plan(sourcingRequest, this.stockView(), now);
     if (!planned.ok) throw planError(planned.failure);
-    const coreId = newCoreId(now);
+    const coreId = this.idPrefix + newCoreId(now);
     // All lines or none: the plan's units are taken per SKU; a refusal gives back what was taken.
     const held = this.takePlanned(coreId, planned.plan.allocations);
     const done: Array<() => void> = [];

@@ -19,6 +19,10 @@ export const errorStatus = {
   INTERNAL: 500,
   /** A pickup the store cannot serve (unknown, not a pickup store, closed, or transfers refused). */
   PICKUP_UNAVAILABLE: 409,
+  /** A cluster: the cart's SKUs live in more than one partition (issue 7; not yet served). */
+  CROSS_PARTITION_CART: 422,
+  /** A cluster: no engine serves the partition that owns the request now; retry after Retry-After. */
+  PARTITION_UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;

@@ -1,28 +1,33 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Auth } from '../gateway/auth.js';
+import { runGatewayRole } from '../gateway/cluster-gateway.js';
 import { parseAllowedOrigins } from '../gateway/origins.js';
 import { startGateway } from '../gateway/server.js';
 import { uwsIsNative } from '../gateway/uws.js';
 import { LmdbLedger } from '../storage/lmdb-ledger.js';
 import { configFromEnv } from './config.js';
 import { NatsBus } from './bus/nats-bus.js';
+import { runEngineRole } from './cluster/engine-role.js';
 import { Engine } from './engine.js';
 import { limits } from './limits.js';
 import { createLogger } from './logger.js';
 import { seedDemo } from './seed/seed.js';
 
-// One process: ledger, engine and gateway, on the embedded default (in-process bus).
+// One process: ledger, engine and gateway, on the embedded default (in-process bus). Or, in a
+// cluster (OO_ROLE), the engine of some partitions, or a stateless gateway.
 
 async function main(): Promise<void> {
   const config = configFromEnv();
   const allowedOrigins = parseAllowedOrigins(process.env.OO_ALLOWED_ORIGINS);
   const logger = createLogger(config.logLevel);
-  if (!uwsIsNative()) {
+  if (!uwsIsNative() && config.cluster.role !== 'engine') {
     logger.warn('uWebSockets.js native binary did not load: running on its slow JavaScript fallback; see the README');
   }
-  // With OO_NATS_URL the engine's events and instructions travel over that NATS server (the
-  // partitioned actors of issue 7 come next); without it, over the in-process bus.
+  if (config.cluster.role === 'engine') return runEngineRole(config, logger);
+  if (config.cluster.role === 'gateway') return runGatewayRole(config, logger, allowedOrigins);
+  // OO_ROLE=all. With OO_NATS_URL the engine's events and instructions travel over that NATS
+  // server (one engine, all SKUs, no partitions); without it, over the in-process bus.
   let bus: NatsBus | undefined;
   if (config.natsUrl) {
     // Never log credentials a URL may carry (nats://user:password@host).

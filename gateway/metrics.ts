@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Engine } from '../engine/engine.js';
+import type { EngineApi } from '../engine/engine-api.js';
 import type { StreamHub } from './stream.js';
 
 // Prometheus metrics (prom-client): answers by route and code, latency, actors, ledger, streams.
@@ -10,7 +10,7 @@ export class GatewayMetrics {
   private readonly requests: Counter<'route' | 'status' | 'code'>;
   private readonly latency: Histogram<'route'>;
 
-  constructor(engine: Engine, hub: StreamHub) {
+  constructor(engine: Pick<EngineApi, 'stats' | 'ledger'>, hub: StreamHub) {
     collectDefaultMetrics({ register: this.registry, prefix: 'oo_' });
     this.requests = new Counter({ name: 'oo_http_requests_total', help: 'HTTP answers by route, status and error code', labelNames: ['route', 'status', 'code'], registers: [this.registry] });
     this.latency = new Histogram({

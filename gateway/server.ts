@@ -2,7 +2,8 @@ import type { TSchema } from '@sinclair/typebox';
 import { createHash } from 'node:crypto';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { NodeDefinition } from '../actors/fulfillment-node/fulfillment-node.machine.js';
-import type { Engine, IdempotencyKey } from '../engine/engine.js';
+import type { IdempotencyKey } from '../engine/engine.js';
+import type { EngineApi } from '../engine/engine-api.js';
 import { EngineError, errorStatus } from '../engine/errors.js';
 import { limits } from '../engine/limits.js';
 import type { Logger } from '../engine/logger.js';
@@ -23,7 +24,8 @@ import { uWS } from './uws.js';
 // caller's role, calls the engine, and maps engine codes to HTTP. Nothing else knows about HTTP.
 
 export interface GatewayOptions {
-  engine: Engine;
+  /** The Engine in this process, or (OO_ROLE=gateway) the cluster's client that forwards to the engines. */
+  engine: EngineApi;
   auth: Auth;
   logger: Logger;
   host: string;
@@ -164,7 +166,7 @@ interface DashboardSources {
 }
 
 /** Every route of the API but the fixed ones (`/healthz`, `/`, `/v1/stream`, `/openapi.json`). */
-function routeTable(engine: Engine, auth: Auth, metrics: GatewayMetrics, dashboard: DashboardSources): RouteSpec[] {
+function routeTable(engine: EngineApi, auth: Auth, metrics: GatewayMetrics, dashboard: DashboardSources): RouteSpec[] {
   const withToken = <T extends object>(coreIdOf: (body: T) => string) => (body: T) => ({ ...body, streamToken: auth.streamToken(coreIdOf(body)) });
   const reservationWithToken = withToken<{ reservationId: string }>((b) => b.reservationId.slice(4));
   const orderWithToken = withToken<{ orderId: string }>((b) => b.orderId.slice(4));
@@ -180,10 +182,10 @@ function routeTable(engine: Engine, auth: Auth, metrics: GatewayMetrics, dashboa
       },
     },
     { method: 'post', pattern: '/v1/nodes/:nodeId/status', summary: "Set a node's status; offline reroutes what it has not shipped", roles: ops, body: schemas.NodeStatusBody, success: [200], run: async ({ params, body }) => ok(await engine.setNodeStatus(params[0], (body as { status: 'online' }).status)) },
-    { method: 'get', pattern: '/v1/nodes', summary: 'List the nodes', roles: readers, success: [200], run: () => ok({ nodes: engine.listNodes() }) },
-    { method: 'get', pattern: '/v1/nodes/:nodeId', summary: 'One node', roles: readers, success: [200], run: ({ params }) => ok(engine.getNode(params[0])) },
-    { method: 'get', pattern: '/v1/nodes/:nodeId/stats', summary: "A node's orders today against its capacityPerDay (in its own local day) and its recent rejection rate", roles: readers, success: [200], run: ({ params }) => ok(engine.nodeStats(params[0])) },
-    { method: 'get', pattern: '/v1/carriers', summary: 'The carrier services of the network, the nodes using each, and the transit learned from deliveries', roles: readers, success: [200], run: () => ok(engine.carriers()) },
+    { method: 'get', pattern: '/v1/nodes', summary: 'List the nodes', roles: readers, success: [200], run: async () => ok({ nodes: await engine.listNodes() }) },
+    { method: 'get', pattern: '/v1/nodes/:nodeId', summary: 'One node', roles: readers, success: [200], run: async ({ params }) => ok(await engine.getNode(params[0])) },
+    { method: 'get', pattern: '/v1/nodes/:nodeId/stats', summary: "A node's orders today against its capacityPerDay (in its own local day) and its recent rejection rate", roles: readers, success: [200], run: async ({ params }) => ok(await engine.nodeStats(params[0])) },
+    { method: 'get', pattern: '/v1/carriers', summary: 'The carrier services of the network, the nodes using each, and the transit learned from deliveries', roles: readers, success: [200], run: async () => ok(await engine.carriers()) },
     // SKUs
     {
       method: 'put', pattern: '/v1/skus/:sku', summary: 'Create or update a SKU (name, maxPerCustomer)', roles: ops, body: schemas.SkuBody, success: [200, 201],
@@ -226,7 +228,7 @@ function routeTable(engine: Engine, auth: Auth, metrics: GatewayMetrics, dashboa
     { method: 'post', pattern: '/v1/orders/:id/approve', summary: 'Approve an order held for review (status exception): it is released to its nodes', roles: ops, success: [200], refusals: [409], run: async ({ params }) => ok(orderWithToken(await engine.approveOrder(params[0]))) },
     { method: 'post', pattern: '/v1/orders/:id/reject', summary: 'Reject an order held for review: it is cancelled and its stock returns', roles: ops, success: [200], refusals: [409], run: async ({ params }) => ok(orderWithToken(await engine.rejectOrder(params[0]))) },
     { method: 'post', pattern: '/v1/orders/:id/cancel', summary: 'Cancel an order, whole or some lines; what is not shipped returns to stock', roles: checkout, body: schemas.CancelBody, success: [200], refusals: [409], run: async ({ params, body }) => ok(orderWithToken(await engine.cancelOrder(params[0], (body as { lines?: [] }).lines))) },
-    { method: 'post', pattern: '/v1/promise', summary: 'Delivery options for a cart; holds nothing', roles: checkout, body: schemas.PromiseBody, success: [200], refusals: [409], run: ({ body }) => ok(engine.quote(body as schemas.ReservationBody)) },
+    { method: 'post', pattern: '/v1/promise', summary: 'Delivery options for a cart; holds nothing', roles: checkout, body: schemas.PromiseBody, success: [200], refusals: [409], run: async ({ body }) => ok(await engine.quote(body as schemas.ReservationBody)) },
     // Fulfillment events
     {
       method: 'post', pattern: '/v1/nodes/:nodeId/events', summary: "A node's fulfillment event for an order (accepted, rejected, picked, packed, shipped, delivered)", roles: ['ops', 'partner'], body: schemas.NodeEventBody, success: [200], refusals: [409],

@@ -1,5 +1,6 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { NodeRecord, OrderSnapshot, Position, SkuRecord } from '../actors/domain.js';
+import type { OutboxEntry, OutboxStore } from '../engine/cluster/outbox.js';
 import type { DurableTimer, IdempotencyRecord, Ledger, PositionRow, StoredEvent } from '../engine/ledger.js';
 
 // The ledger on LMDB (lmdb-js, values in msgpackr). One environment, one named database per kind.
@@ -19,7 +20,7 @@ export interface LmdbLedgerOptions {
   mapSize?: number;
 }
 
-export class LmdbLedger implements Ledger {
+export class LmdbLedger implements Ledger, OutboxStore {
   private readonly root: RootDatabase;
   private readonly positions: Database<Position, [string, string]>;
   private readonly orders: Database<OrderSnapshot, string>;
@@ -32,6 +33,9 @@ export class LmdbLedger implements Ledger {
   private readonly idempotencyByTime: Database<number, [number, string, string]>;
   private readonly events: Database<Omit<StoredEvent, 'topic' | 'seq'>, [string, number]>;
   private readonly meta: Database<unknown, string>;
+  /** A cluster engine's outbox (engine/cluster/outbox.ts): messages to publish once durable, by id. */
+  private readonly outbox: Database<OutboxEntry, number>;
+  private nextOutboxId: number;
 
   /** The batch being staged: applied in one transaction at the end of the turn. */
   private batch: Batch = newBatch();
@@ -68,6 +72,10 @@ export class LmdbLedger implements Ledger {
     this.idempotencyByTime = this.root.openDB({ name: 'idempotency-by-time' });
     this.events = this.root.openDB({ name: 'events' });
     this.meta = this.root.openDB({ name: 'meta' });
+    this.outbox = this.root.openDB({ name: 'outbox' });
+    let lastOutboxId = 0;
+    for (const key of this.outbox.getKeys({ reverse: true, limit: 1 })) lastOutboxId = key;
+    this.nextOutboxId = lastOutboxId + 1;
     this.liveCount = this.live.getKeysCount();
   }
 
@@ -238,6 +246,20 @@ export class LmdbLedger implements Ledger {
 
   pruneEvents(topic: string, fromSeq: number): void {
     for (const key of this.events.getKeys({ start: [topic, 0], end: [topic, fromSeq] })) this.remove(this.events, key);
+  }
+
+  appendOutbox(entry: OutboxEntry): void {
+    this.put(this.outbox, this.nextOutboxId++, entry);
+  }
+
+  readOutbox(afterId: number, limit: number): Array<{ id: number; entry: OutboxEntry }> {
+    const found: Array<{ id: number; entry: OutboxEntry }> = [];
+    for (const { key, value } of this.outbox.getRange({ start: afterId + 1, limit })) found.push({ id: key, entry: value });
+    return found;
+  }
+
+  removeOutbox(throughId: number): void {
+    for (const key of this.outbox.getKeys({ end: throughId + 1 })) this.remove(this.outbox, key);
   }
 
   putMeta(key: string, value: unknown): void {
