@@ -753,6 +753,13 @@ export class Engine {
     if (request.currency !== undefined && request.currency !== this.currency.base && this.currency.rates[request.currency] === undefined) {
       throw new EngineError('VALIDATION_FAILED', `no exchange rate for ${request.currency}`, { field: 'currency' });
     }
+    // Sold out is the common answer of a flash sale: said from the SKU actors' positions, before
+    // any routing, when the online nodes together lack a line.
+    const online = this.ranker.online();
+    for (const { sku, qty } of lines) {
+      const available = totalAvailable(this.skus.snapshot(sku)!.context.positions, online);
+      if (available < qty) throw new EngineError('INSUFFICIENT_STOCK', `not enough ${sku} for ${qty} at the nodes allowed to serve it`, { sku, requested: qty, available, reason: 'not_enough_stock' });
+    }
     const sourcingRequest: SourcingRequest = {
       destination: request.destination,
       lines,

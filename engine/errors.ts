@@ -32,14 +32,21 @@ export type ErrorDetails = Record<string, unknown>;
 /** An expected refusal: carries a stable code, a message for people and structured details. */
 export class EngineError extends Error {
   override name = 'EngineError';
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details: ErrorDetails = {},
-    /** Seconds a client should wait before retrying (OVERLOADED, UNAVAILABLE). */
-    readonly retryAfterSeconds?: number,
-  ) {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails;
+  /** Seconds a client should wait before retrying (OVERLOADED, UNAVAILABLE). */
+  readonly retryAfterSeconds?: number;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, retryAfterSeconds?: number) {
+    // A refusal is an answer, not a bug: no stack trace. Capturing one was the largest single cost
+    // of the sold-out path (every buyer after the last unit is refused).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
+    this.code = code;
+    this.details = details;
+    if (retryAfterSeconds !== undefined) this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
