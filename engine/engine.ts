@@ -6,6 +6,7 @@ import { notYetAccepted, type Assignment, type LineRequest, type NodeEventType }
 import { orderMachine, type OrderDecision, type OrderEvent, type RerouteReason } from '../actors/order/order.machine.js';
 import { skuInventoryMachine, type SkuInventoryDecision, type SkuInventoryEvent } from '../actors/sku-inventory/sku-inventory.machine.js';
 import { totalAvailable } from '../actors/sku-inventory/allocate.js';
+import { Admission } from './admission.js';
 import { assert } from './assert.js';
 import { subjectToken, type Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/memory-bus.js';
@@ -32,7 +33,7 @@ import { inventoryView, nodeView, orderView, reservationView, type InventoryView
 // decides happens in one synchronous step, so all its writes land in one ledger transaction.
 
 /** The bounds an engine may be given tighter than engine/limits.ts (tests of what happens at them). */
-export type EngineBounds = Pick<typeof limits, 'actorInflightMax' | 'ledgerPendingWritesMax' | 'skuActorsMax' | 'orderActorsMax' | 'actorIdleMs' | 'orderActorIdleMs'>;
+export type EngineBounds = Pick<typeof limits, 'actorInflightMax' | 'ledgerPendingWritesMax' | 'queueDelayMaxMs' | 'queueDelayMinWrites' | 'skuActorsMax' | 'orderActorsMax' | 'actorIdleMs' | 'orderActorIdleMs'>;
 
 export interface EngineOptions {
   ledger: Ledger;
@@ -150,6 +151,8 @@ export class Engine {
   private fatalListeners: Array<(error: unknown) => void> = [];
 
   private readonly bounds: EngineBounds;
+  /** Refuses new work when the staged writes would take too long to drain. */
+  private readonly admission: Admission;
   private readonly acceptWithinMs: number;
   private readonly review: ReviewPolicy;
   private readonly requireAuthorizedPayment: boolean;
@@ -165,6 +168,8 @@ export class Engine {
     this.currency = options.currency ?? { base: 'USD', rates: {} };
     const bounds = this.bounds;
     this.ledger = options.ledger;
+    this.admission = new Admission(this.bounds);
+    this.ledger.onBatch((_writes, _durableMs, waitedMs) => this.admission.observe(waitedMs));
     this.sourcing = new Sourcing(() => this.nodesById.values(), this.ledger, this.currency, { ...defaultSourcingPolicy, ...options.sourcing });
     this.clock = options.clock ?? new SystemClock();
     this.logger = options.logger ?? silentLogger;
@@ -1030,7 +1035,9 @@ export class Engine {
 
   private checkLoad(): void {
     if (this.fatalError !== undefined || this.stopped) throw new EngineError('UNAVAILABLE', 'the engine is stopping', {}, 5);
-    if (this.ledger.pendingWrites() >= this.bounds.ledgerPendingWritesMax) throw overloaded('the ledger has too many writes in flight');
+    const pending = this.ledger.pendingWrites();
+    if (pending >= this.bounds.ledgerPendingWritesMax) throw overloaded('the ledger has too many writes in flight');
+    if (!this.admission.admits(pending)) throw overloaded(`writes are waiting ~${Math.round(this.admission.recentWaitMs())} ms for the disk; retry shortly`);
   }
 
   /** One `inventory.changed` per SKU per batch, however many holds touched it. */

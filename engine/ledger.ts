@@ -80,6 +80,7 @@ export interface Ledger {
   /** Writes staged and not yet known to be on disk. */
   pendingWrites(): number;
   /** Hears of every batch once durable: how many writes it carried and how long it took to disk. */
-  onBatch(listener: (writes: number, durableMs: number) => void): void;
+  /** After each batch is durable: its writes, how long it took from the start of its flush, and how long its oldest write waited (staged → durable). */
+  onBatch(listener: (writes: number, durableMs: number, waitedMs: number) => void): void;
   close(): Promise<void>;
 }

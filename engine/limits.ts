@@ -16,6 +16,13 @@ export const limits = {
   actorInflightMax: 20_000,
   /** Writes staged in the ledger and not yet on disk, across the engine. At the bound: OVERLOADED. */
   ledgerPendingWritesMax: 200_000,
+  /**
+   * New work is refused (OVERLOADED) while recent batches kept their writes waiting longer than
+   * this between staged and on disk (engine/admission.ts): the wait of admitted requests stays bounded.
+   */
+  queueDelayMaxMs: 100,
+  /** Below this many staged writes the queueing-delay bound does not apply. */
+  queueDelayMinWrites: 2_000,
   /** Live order actors kept in memory; past it the least recently used idle ones are passivated. */
   /**
    * Order actors kept in memory (~7 KiB each); past it the least recently used idle ones are

@@ -1,7 +1,9 @@
 // Shows what happens at the bounds: a SKU actor with too many commands in flight answers
-// OVERLOADED with a Retry-After, the refused requests change nothing, and the accepted ones are
-// all there. Over HTTP the same is a 503 with a Retry-After header.
+// OVERLOADED with a Retry-After, and so does new work when what is staged would take longer than
+// the queueing-delay bound to reach the disk; the refused requests change nothing, and the
+// accepted ones are all there. Over HTTP the same is a 503 with a Retry-After header.
 import { afterEach, describe, expect, it } from 'vitest';
+import { Admission } from './admission.js';
 import { EngineError } from './errors.js';
 import { call, openEngine, startServer, tempDir, type TestEngine, type TestServer } from '../test/support/fixtures.js';
 
@@ -57,5 +59,45 @@ describe('bounds', () => {
     expect(held.length + shed.length).toBe(60);
     const inventory = await call(url, tokens.checkout, 'GET', '/v1/inventory/HOT');
     expect(inventory.body.nodes[0].reserved).toBe(held.length);
+  });
+
+  it('sheds new work when the staged writes would take longer than queueDelayMaxMs to drain', async () => {
+    dir = tempDir();
+    opened = await openEngine(dir.path, undefined, { queueDelayMaxMs: 0, queueDelayMinWrites: 20 });
+    const { engine } = opened;
+    await engine.putNode('n1', { type: 'warehouse', name: 'N1', location: { lat: 40, lon: -75 }, priority: 1 });
+    await engine.setStock('n1', 'HOT', { onHand: 10_000 });
+    // A first batch tells the engine how fast its ledger drains.
+    for (let i = 0; i < 3; i++) await engine.createReservation(hold(1_000 + i));
+    const results = await Promise.allSettled(Array.from({ length: 400 }, (_, i) => engine.createReservation(hold(i))));
+    const accepted = results.filter((r) => r.status === 'fulfilled').length;
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(refused.length).toBeGreaterThan(0);
+    expect(accepted).toBeGreaterThanOrEqual(5); // below queueDelayMinWrites it always admits
+    for (const r of refused) {
+      expect((r.reason as EngineError).code).toBe('OVERLOADED');
+      expect((r.reason as EngineError).retryAfterSeconds).toBeGreaterThan(0);
+    }
+    expect((await engine.getInventory('HOT')).nodes[0].reserved).toBe(accepted + 3);
+    expect((await engine.audit()).ok).toBe(true);
+  });
+});
+
+describe('Admission', () => {
+  it('admits below the minimum of staged writes always; above it, only while recent batches waited within the bound', () => {
+    const admission = new Admission({ queueDelayMaxMs: 100, queueDelayMinWrites: 50 });
+    expect(admission.admits(1_000_000)).toBe(true); // no batch seen yet
+    admission.observe(40);
+    expect(admission.admits(1_000)).toBe(true);
+    admission.observe(250); // one slow batch: shed at once
+    expect(admission.admits(1_000)).toBe(false);
+    expect(admission.admits(49)).toBe(true); // but never below the minimum
+    admission.observe(20); // one fast batch is not recovery...
+    expect(admission.recentWaitMs()).toBe(135);
+    expect(admission.admits(1_000)).toBe(false);
+    admission.observe(20); // ...two are
+    expect(admission.admits(1_000)).toBe(true);
+    admission.observe(Number.NaN); // nonsense is ignored
+    expect(admission.recentWaitMs()).toBeCloseTo(77.5);
   });
 });

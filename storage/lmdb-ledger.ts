@@ -41,7 +41,7 @@ export class LmdbLedger implements Ledger, OutboxStore {
   private batch: Batch = newBatch();
   private flushScheduled = false;
   private flushing = false;
-  private readonly batchListeners: Array<(writes: number, durableMs: number) => void> = [];
+  private readonly batchListeners: Array<(writes: number, durableMs: number, waitedMs: number) => void> = [];
   private lastDurable: Promise<void> = Promise.resolve();
   private staged = 0;
   private flushedCount = 0;
@@ -272,7 +272,7 @@ export class LmdbLedger implements Ledger, OutboxStore {
     return this.batch.durable.promise;
   }
 
-  onBatch(listener: (writes: number, durableMs: number) => void): void {
+  onBatch(listener: (writes: number, durableMs: number, waitedMs: number) => void): void {
     this.batchListeners.push(listener);
   }
 
@@ -309,6 +309,7 @@ export class LmdbLedger implements Ledger, OutboxStore {
   }
 
   private scheduleFlush(): void {
+    if (this.batch.stagedAt === 0) this.batch.stagedAt = performance.now();
     // While a batch is being written, the next one keeps growing: it is flushed the moment the
     // first is on disk. One fsync in flight at a time makes the batches as large as the load.
     if (this.flushScheduled || this.flushing) return;
@@ -347,7 +348,8 @@ export class LmdbLedger implements Ledger, OutboxStore {
       () => {
         if (stagedNow > this.flushedCount) this.flushedCount = stagedNow;
         this.flushing = false;
-        for (const listener of this.batchListeners) listener(writes, performance.now() - startedMs);
+        const now = performance.now();
+        for (const listener of this.batchListeners) listener(writes, now - startedMs, now - batch.stagedAt);
         batch.durable.resolve();
         if (this.batch.size() > 0) this.flush();
       },
@@ -378,6 +380,8 @@ interface Batch {
   ops: Array<{ db: Database<unknown, LmdbKey>; key: LmdbKey; value: unknown; remove: boolean }>;
   afterCommit: Array<() => void>;
   durable: Deferred;
+  /** When its first write was staged (performance.now()): what its oldest write waited is measured from here. */
+  stagedAt: number;
   size(): number;
 }
 
@@ -395,6 +399,7 @@ function newBatch(): Batch {
     ops: [],
     afterCommit: [],
     durable: { promise, resolve, reject },
+    stagedAt: 0,
     size: () => batch.positions.size + batch.ops.length,
   };
   return batch;
