@@ -64,6 +64,7 @@ export async function runEngineRole(config: Config, logger: Logger): Promise<voi
       review: config.review,
       currency: config.currency,
       requireAuthorizedPayment: config.requireAuthorizedPayment,
+      sourcing: config.sourcing,
     });
     relay.start();
     await engine.start();
