@@ -3,7 +3,8 @@
 // ClusterClients as gateways. A gateway that dies after holding a cart's parts (its home request
 // never answered) leaves parts that a repeat of the same Idempotency-Key through another gateway
 // reuses, holding nothing more; a part given back meanwhile is held anew; a confirm that meets a
-// part no longer held gives back the whole cart; a home partition not served refuses the cart
+// part no longer held gives back the whole cart; of two concurrent confirms one wins whole and
+// the loser undoes nothing; a home partition not served refuses the cart
 // with PARTITION_UNAVAILABLE and the parts are released at once.
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -121,6 +122,20 @@ it('gives back the whole cart when a confirm meets a part that is no longer held
   expect(refused?.code).toBe('INVALID_STATE');
   expect(await reserved()).toEqual([0, 0, 0]);
   expect((await client.getReservation(held.reservationId)).status).toBe('released');
+});
+
+it('lets one of two concurrent confirms of a cart win whole; the other is refused and undoes nothing', async () => {
+  const held = (await gateway().createReservation(cart)).body;
+  const [a, b] = await Promise.allSettled([gateway().confirmReservation(held.reservationId, {}), gateway().confirmReservation(held.reservationId, {})]);
+  const won = [a, b].filter((s) => s.status === 'fulfilled');
+  const lost = [a, b].filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+  expect(won).toHaveLength(1);
+  expect(lost).toHaveLength(1);
+  expect(lost[0].reason.code).toBe('INVALID_STATE');
+  const order = await gateway().getOrder(held.reservationId.replace('rsv_', 'ord_'));
+  expect(order.status).toBe('released');
+  expect(order.lines.map((l) => l.status)).toEqual(['released', 'released', 'released']);
+  expect(await reserved()).toEqual([1, 3, 2]);
 });
 
 it('refuses a cart whose home partition is not served, and releases the parts it held', async () => {

@@ -153,11 +153,26 @@ export class CartCoordinator {
     try {
       answer = await this.send(home, 'confirmReservation', [view.reservationId, { ...request, partsConfirmed: true }, idempotency]) as Answer<OrderView>;
     } catch (error) {
-      await this.undo(home, view.reservationId, parts, parts);
+      // Another confirm of this cart may have won (its parts are these very orders), or the home
+      // confirmed and its answer was lost: then nothing is undone.
+      if (!(await this.homeMayHaveConfirmed(home, view.reservationId, error))) await this.undo(home, view.reservationId, parts, parts);
       throw error;
     }
     const partOrders = settled.map((s) => (s as PromiseFulfilledResult<Answer<OrderView>>).value.body);
     return { status: answer.status, body: mergeOrder(answer.body, partOrders), replayed: answer.replayed };
+  }
+
+  /**
+   * After the home's confirm failed: false only when the home certainly did not confirm (nobody
+   * got the command, or it reads as not confirmed). An unanswered read is taken as "may have".
+   */
+  private async homeMayHaveConfirmed(home: number, reservationId: string, error: unknown): Promise<boolean> {
+    if (isEngineError(error) && error.code === 'PARTITION_UNAVAILABLE' && error.details.reason === 'no-responders') return false;
+    try {
+      return (await this.send(home, 'getReservation', [reservationId]) as Reservation).status === 'confirmed';
+    } catch {
+      return true;
+    }
   }
 
   /** Compensation: cancels the confirmed parts, releases the home and the other parts. Best effort: what stays held expires by TTL. */
