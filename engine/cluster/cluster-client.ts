@@ -259,7 +259,7 @@ export class ClusterClient implements EngineApi {
   private cartPartition(lines: ReadonlyArray<{ sku: string }>): number {
     const partitions = [...new Set(lines.map((l) => this.skuPartition(l.sku)))].sort((a, b) => a - b);
     if (partitions.length > 1) {
-      throw new EngineError('CROSS_PARTITION_CART', 'the cart holds SKUs of more than one partition; hold them as separate carts', {
+      throw new EngineError('CROSS_PARTITION_CART', 'a delivery quote needs the SKUs of one partition; quote them as separate carts (such a cart can still be held or ordered whole)', {
         partitions,
         skus: Object.fromEntries(lines.map((l) => [l.sku, this.skuPartition(l.sku)])),
       });
