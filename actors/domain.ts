@@ -158,6 +158,16 @@ export type OrderStatus =
   | 'cancelled';
 
 /**
+ * A cluster cart's part: the hold of its lines that live in another partition, made there first
+ * (a normal hold, with a TTL longer than the home's). The home record lists its parts so any
+ * gateway can find them; the engine only stores and shows the list.
+ */
+export interface CartPart {
+  partition: number;
+  reservationId: string;
+}
+
+/**
  * One record per checkout: born as a hold, and the same record becomes the order when confirmed.
  * `reservationId` and `orderId` share the core id.
  */
@@ -185,6 +195,8 @@ export interface OrderRecord {
   routing?: RoutingExplanation;
   /** A risk review: pending keeps the order in `exception`, unreleased, until approved or rejected. */
   review?: { status: 'pending' | 'approved' | 'rejected'; reasons: string[]; at: string };
+  /** A cluster cart spanning partitions: the holds of its other partitions' lines (this is its home). */
+  parts?: CartPart[];
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createActor } from 'xstate';
-import type { Allocation, Destination, NodeRecord, NodeStatus, OrderLine, OrderRecord, OrderSnapshot, RoutingExplanation, Shipment, StockMove } from '../actors/domain.js';
+import type { Allocation, CartPart, Destination, NodeRecord, NodeStatus, OrderLine, OrderRecord, OrderSnapshot, RoutingExplanation, Shipment, StockMove } from '../actors/domain.js';
 import { lineHoldsStock, terminalOrderStates } from '../actors/domain.js';
 import { fulfillmentNodeMachine, type FulfillmentNodeDecision, type NodeDefinition } from '../actors/fulfillment-node/fulfillment-node.machine.js';
 import { notYetAccepted, type Assignment, type LineRequest, type NodeEventType } from '../actors/order/lines.js';
@@ -74,11 +74,18 @@ export interface ReservationRequest {
   /** required (default): nodes that cannot make deliveryBy are not used; preferred: lateness costs. */
   deliveryByPolicy?: 'required' | 'preferred';
   fulfillment?: { type: 'delivery' | 'pickup'; nodeId?: string; transfers?: 'allow' | 'refuse' };
+  /** A cluster cart's home: the part holds its coordinator made in other partitions (stored and shown, not acted on). */
+  parts?: CartPart[];
 }
 
 export interface ConfirmRequest {
   payment?: Record<string, unknown>;
   externalId?: string;
+  /**
+   * A cluster cart's coordinator has confirmed the home's parts first. A home with parts is not
+   * confirmed without it: a gateway that skipped its parts would leave them to expire.
+   */
+  partsConfirmed?: boolean;
 }
 
 export interface NodeEventRequest {
@@ -656,7 +663,7 @@ export class Engine {
     const snapshot = this.orderSnapshot(coreId);
     if (!snapshot || !isOrder(snapshot)) throw notFound('order', request.orderId);
     if (!snapshot.record.lines.some((line) => line.nodeId === nodeId)) {
-      throw invalidState(`order ${request.orderId} has no lines at node ${nodeId}`, { nodeId });
+      throw invalidState(`order ${request.orderId} has no lines at node ${nodeId}`, { nodeId, reason: 'no-lines-at-node' });
     }
     if (request.type === 'delayed') {
       // A carrier delay: the shipment's promise moves, and the order's stream hears of it.
@@ -801,6 +808,7 @@ export class Engine {
       routing: this.sourcing.explanation(planned.plan, sourcingRequest, this.excludedNodes()),
       ...(request.fulfillment ? { fulfillment: request.fulfillment } : {}),
       ...(amount !== undefined ? { value: { amount, currency: this.currency.base } } : {}),
+      ...(request.parts && request.parts.length > 0 ? { parts: request.parts.map(({ partition, reservationId }) => ({ partition, reservationId })) } : {}),
     };
     // A hold is born as a record in state `held`, the order machine's initial state; its actor is
     // spawned on its first event (confirm, release, expiry), which keeps the hot path lean.
@@ -826,6 +834,9 @@ export class Engine {
     if (snapshot.state !== 'held') {
       const status = snapshot.state === 'expired' ? 'expired' : snapshot.state === 'dropped' ? 'released' : 'confirmed';
       throw invalidState(`reservation is ${status}`, { status });
+    }
+    if (snapshot.record.parts && snapshot.record.parts.length > 0 && request.partsConfirmed !== true) {
+      throw invalidState('a cart with parts in other partitions is confirmed by its coordinator', { reason: 'cart-parts', parts: snapshot.record.parts });
     }
     const now = this.clock.now();
     const reasons = this.review.assess({ customerId: snapshot.record.customerId, destination: snapshot.record.destination, ...(snapshot.record.value ? { value: snapshot.record.value.amount } : {}) }, now);
@@ -975,6 +986,24 @@ export class Engine {
     const coreId = publicId.startsWith(prefix) ? coreIdOf(publicId) : undefined;
     if (!coreId) throw notFound(what, publicId);
     return coreId;
+  }
+
+  /**
+   * The answer kept for an idempotency key, if any (a cluster cart's coordinator asks the home
+   * before holding anything, so a repeat replays instead of holding parts again). The same key
+   * with another fingerprint is IDEMPOTENCY_MISMATCH, as on a create.
+   */
+  async idempotentAnswer(key: IdempotencyKey): Promise<Answer<unknown> | undefined> {
+    const inflight = this.idempotencyInflight.get(`${key.scope}\u0000${key.key}`);
+    if (inflight) {
+      if (inflight.fingerprint !== key.fingerprint) throw mismatch();
+      return { ...(await inflight.answer), replayed: true };
+    }
+    const stored = this.ledger.getIdempotency(key.scope, key.key);
+    if (!stored) return undefined;
+    if (stored.fingerprint !== key.fingerprint) throw mismatch();
+    await this.ledger.durable();
+    return { status: stored.status, body: stored.body, replayed: true };
   }
 
   // ---- internals: durability, idempotency, load -----------------------------------------------

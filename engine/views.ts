@@ -69,6 +69,7 @@ export function reservationView(snapshot: OrderSnapshot) {
     allocations: allocationsOf(lines),
     promise: record.promise,
     ...(status === 'confirmed' ? { orderId: orderIdOf(record.coreId) } : {}),
+    ...(record.parts !== undefined ? { parts: record.parts } : {}),
   };
 }
 
@@ -89,6 +90,7 @@ export function orderView(snapshot: OrderSnapshot) {
     ...(record.confirmedAt !== undefined ? { confirmedAt: new Date(record.confirmedAt).toISOString() } : {}),
     ...(record.externalId !== undefined ? { externalId: record.externalId } : {}),
     ...(record.fulfillment !== undefined ? { fulfillment: record.fulfillment } : {}),
+    ...(record.parts !== undefined ? { parts: record.parts } : {}),
   };
 }
 

@@ -3,7 +3,8 @@
 // in their roles, driven over real HTTP and WebSocket. Node config reaches every partition; a
 // flash sale over both gateways and all four partitions holds exactly the stock; a stream client on
 // gateway A sees an order placed through gateway B, with node-topic seq rising by one though two
-// engines feed it; a cart spanning partitions is refused (422); kill -9 of one engine makes its
+// engines feed it; a delivery quote for a cart spanning partitions is refused (422: such carts
+// are held, read and confirmed as one in test/cluster-carts.test.ts); kill -9 of one engine makes its
 // partitions answer 503 PARTITION_UNAVAILABLE at once while the other's keep serving, and its
 // restart (same data dir, same identity) brings them back with nothing lost; a graceful stop
 // releases the leases so another engine id takes the partitions (and their ledgers) at once; a
@@ -151,10 +152,10 @@ it('replays a repeated Idempotency-Key through either gateway: the same hold, he
   expect((await call(gatewayA.url, clusterTokens.checkout, 'GET', `/v1/inventory/${sku}`)).body.nodes[0]).toMatchObject({ reserved: 3, available: 1 });
 });
 
-it('refuses a cart whose SKUs live in two partitions, and holds nothing', async () => {
+it('refuses a delivery quote for a cart whose SKUs live in two partitions, and holds nothing', async () => {
   const [left, right] = [skuOf(1, 'cart'), skuOf(2, 'cart')];
   for (const sku of [left, right]) expect((await call(gatewayA.url, clusterTokens.ops, 'PUT', `/v1/inventory/wh-1/${sku}`, { onHand: 3 })).status).toBe(200);
-  const refused = await call(gatewayA.url, clusterTokens.checkout, 'POST', '/v1/reservations', { customerId: 'cart', destination, lines: [{ sku: left, qty: 1 }, { sku: right, qty: 1 }] });
+  const refused = await call(gatewayA.url, clusterTokens.checkout, 'POST', '/v1/promise', { destination, lines: [{ sku: left, qty: 1 }, { sku: right, qty: 1 }] });
   expect(refused.status).toBe(422);
   expect(refused.body.error.code).toBe('CROSS_PARTITION_CART');
   expect(refused.body.error.details.partitions).toEqual([1, 2]);

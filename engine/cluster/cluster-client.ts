@@ -1,8 +1,11 @@
 import type { Bus } from '../bus/bus.js';
-import type { Engine } from '../engine.js';
+import type { Answer, Engine } from '../engine.js';
 import type { EngineApi } from '../engine-api.js';
 import { EngineError, isEngineError, notFound } from '../errors.js';
 import type { StoredEvent } from '../ledger.js';
+import type { OrderView, ReservationView } from '../views.js';
+import { CartCoordinator } from './cart-coordinator.js';
+import { linesByPartition, partsOf, splitCart } from './carts.js';
 import { errorFromWire, commandSubject, type CommandOp, type CommandReply } from './protocol.js';
 import { partitionOfId, partitionOfSku } from './partitions.js';
 import { GatewayStreamBus, StreamSeqs } from './stream-seqs.js';
@@ -17,8 +20,10 @@ import { GatewayStreamBus, StreamSeqs } from './stream-seqs.js';
 //
 // A partition nobody serves fails fast: NATS answers "no responders" at once when no engine is
 // subscribed, and a short timeout covers an engine that hangs; either is PARTITION_UNAVAILABLE
-// (503, Retry-After). A cart whose SKUs live in several partitions is refused for now
-// (CROSS_PARTITION_CART, 422): holding across partitions needs a two-step hold (not built yet).
+// (503, Retry-After). A cart whose SKUs live in several partitions is held at each (parts first,
+// then its home, the lowest partition) by the CartCoordinator: all or nothing, and read, confirmed,
+// released, cancelled and told of node events by its home id as one cart. Only a delivery quote
+// (POST /v1/promise) for such a cart is still refused (CROSS_PARTITION_CART, 422).
 
 export interface ClusterClientOptions {
   bus: Bus;
@@ -40,6 +45,7 @@ export class ClusterClient implements EngineApi {
   private readonly partitionCount: number;
   private readonly requestTimeoutMs: number;
   private readonly raw: Bus;
+  private readonly carts: CartCoordinator;
 
   constructor(options: ClusterClientOptions) {
     const seqs = new StreamSeqs();
@@ -48,6 +54,7 @@ export class ClusterClient implements EngineApi {
     this.events = { lastSeq: (topic) => seqs.lastSeq(topic) };
     this.partitionCount = options.partitionCount;
     this.requestTimeoutMs = options.requestTimeoutMs;
+    this.carts = new CartCoordinator((partition, op, args) => this.send(partition, op, args), (sku) => this.skuPartition(sku));
   }
 
   // ---- nodes: every partition ---------------------------------------------------------------
@@ -103,35 +110,63 @@ export class ClusterClient implements EngineApi {
   // ---- checkout: the cart's partition, then the id's -----------------------------------------
 
   async createReservation(...args: Parameters<Engine['createReservation']>): Promise<Result<'createReservation'>> {
-    return this.send(this.cartPartition(args[0].lines), 'createReservation', args) as Promise<Result<'createReservation'>>;
+    const split = splitCart(args[0].lines, (sku) => this.skuPartition(sku));
+    if (split.partitions.length > 1) return this.carts.createReservation(args[0], split, args[1]) as Promise<Result<'createReservation'>>;
+    return this.send(split.home, 'createReservation', args) as Promise<Result<'createReservation'>>;
   }
 
   async createOrder(...args: Parameters<Engine['createOrder']>): Promise<Result<'createOrder'>> {
-    return this.send(this.cartPartition(args[0].lines), 'createOrder', args) as Promise<Result<'createOrder'>>;
+    const split = splitCart(args[0].lines, (sku) => this.skuPartition(sku));
+    if (split.partitions.length > 1) return this.carts.createOrder(args[0], split, args[1]) as Promise<Result<'createOrder'>>;
+    return this.send(split.home, 'createOrder', args) as Promise<Result<'createOrder'>>;
   }
 
   async quote(request: Parameters<Engine['quote']>[0]): Promise<Result<'quote'>> {
     return this.send(this.cartPartition(request.lines), 'quote', [request]) as Promise<Result<'quote'>>;
   }
 
+  /** A plain confirm; a cart's home refuses it (its parts come first), and its coordinator confirms the cart. */
   async confirmReservation(...args: Parameters<Engine['confirmReservation']>): Promise<Result<'confirmReservation'>> {
-    return this.send(this.idPartition(args[0], 'reservation'), 'confirmReservation', args) as Promise<Result<'confirmReservation'>>;
+    const home = this.idPartition(args[0], 'reservation');
+    try {
+      const answer = await this.send(home, 'confirmReservation', args) as Answer<OrderView>;
+      return { ...answer, body: await this.carts.orderOf(answer.body) } as Result<'confirmReservation'>;
+    } catch (error) {
+      if (!(isEngineError(error) && error.details.reason === 'cart-parts')) throw error;
+      return this.carts.confirmReservation(home, args[0], args[1], args[2]) as Promise<Result<'confirmReservation'>>;
+    }
   }
 
   async getReservation(id: string): Promise<Result<'getReservation'>> {
-    return this.send(this.idPartition(id, 'reservation'), 'getReservation', [id]) as Promise<Result<'getReservation'>>;
+    const home = await this.send(this.idPartition(id, 'reservation'), 'getReservation', [id]) as ReservationView;
+    return this.carts.reservationOf(home) as Promise<Result<'getReservation'>>;
   }
 
+  /** The home first (a confirmed cart is refused there, as any order), then its parts. */
   async releaseReservation(id: string): Promise<Result<'releaseReservation'>> {
-    return this.send(this.idPartition(id, 'reservation'), 'releaseReservation', [id]) as Promise<Result<'releaseReservation'>>;
+    const home = await this.send(this.idPartition(id, 'reservation'), 'releaseReservation', [id]) as ReservationView;
+    return this.carts.releaseParts(home) as Promise<Result<'releaseReservation'>>;
   }
 
   async getOrder(id: string): Promise<Result<'getOrder'>> {
-    return this.send(this.idPartition(id, 'order'), 'getOrder', [id]) as Promise<Result<'getOrder'>>;
+    const home = await this.send(this.idPartition(id, 'order'), 'getOrder', [id]) as OrderView;
+    return this.carts.orderOf(home) as Promise<Result<'getOrder'>>;
   }
 
+  /**
+   * Lines all of the id's partition (or none given): cancelled there, and a whole cancel of a cart
+   * goes on to its parts. Lines of other partitions: the cart's parts are read first.
+   */
   async cancelOrder(...args: Parameters<Engine['cancelOrder']>): Promise<Result<'cancelOrder'>> {
-    return this.send(this.idPartition(args[0], 'order'), 'cancelOrder', args) as Promise<Result<'cancelOrder'>>;
+    const [orderId, lines] = args;
+    const home = this.idPartition(orderId, 'order');
+    if (lines && [...linesByPartition(lines, (sku) => this.skuPartition(sku)).keys()].some((p) => p !== home)) {
+      const view = await this.send(home, 'getOrder', [orderId]) as OrderView;
+      if (partsOf(view).length > 0) return this.carts.cancel(home, view, lines, false) as Promise<Result<'cancelOrder'>>;
+    }
+    const view = await this.send(home, 'cancelOrder', args) as OrderView;
+    if (lines || partsOf(view).length === 0) return this.carts.orderOf(view) as Promise<Result<'cancelOrder'>>;
+    return this.carts.cancel(home, view, undefined, true) as Promise<Result<'cancelOrder'>>;
   }
 
   async approveOrder(id: string): Promise<Result<'approveOrder'>> {
@@ -142,8 +177,26 @@ export class ClusterClient implements EngineApi {
     return this.send(this.idPartition(id, 'order'), 'rejectOrder', [id]) as Promise<Result<'rejectOrder'>>;
   }
 
+  /** A plain order's event goes to its partition; a cart's to the partitions with lines at the node. */
   async nodeEvent(...args: Parameters<Engine['nodeEvent']>): Promise<Result<'nodeEvent'>> {
-    return this.send(this.idPartition(args[1].orderId, 'order'), 'nodeEvent', args) as Promise<Result<'nodeEvent'>>;
+    const [nodeId, request] = args;
+    const home = this.idPartition(request.orderId, 'order');
+    const elsewhere = request.lines !== undefined && [...linesByPartition(request.lines, (sku) => this.skuPartition(sku)).keys()].some((p) => p !== home);
+    if (elsewhere) {
+      const view = await this.send(home, 'getOrder', [request.orderId]) as OrderView;
+      return this.carts.nodeEvent(home, view, nodeId, request, false) as Promise<Result<'nodeEvent'>>;
+    }
+    try {
+      const view = await this.send(home, 'nodeEvent', args) as OrderView;
+      if (request.lines !== undefined || partsOf(view).length === 0) return this.carts.orderOf(view) as Promise<Result<'nodeEvent'>>;
+      return this.carts.nodeEvent(home, view, nodeId, request, true) as Promise<Result<'nodeEvent'>>;
+    } catch (error) {
+      // The home's lines could not take it (none at the node, or none in a state to): a cart's parts may.
+      if (!(isEngineError(error) && error.code === 'INVALID_STATE') || request.lines !== undefined) throw error;
+      const view = await this.send(home, 'getOrder', [request.orderId]) as OrderView;
+      if (partsOf(view).length === 0) throw error;
+      return this.carts.nodeEvent(home, view, nodeId, request, true, error) as Promise<Result<'nodeEvent'>>;
+    }
   }
 
   // ---- what a gateway does not have ------------------------------------------------------------
@@ -206,7 +259,7 @@ export class ClusterClient implements EngineApi {
   private cartPartition(lines: ReadonlyArray<{ sku: string }>): number {
     const partitions = [...new Set(lines.map((l) => this.skuPartition(l.sku)))].sort((a, b) => a - b);
     if (partitions.length > 1) {
-      throw new EngineError('CROSS_PARTITION_CART', 'the cart holds SKUs of more than one partition; hold them as separate carts', {
+      throw new EngineError('CROSS_PARTITION_CART', 'a delivery quote needs the SKUs of one partition; quote them as separate carts (such a cart can still be held or ordered whole)', {
         partitions,
         skus: Object.fromEntries(lines.map((l) => [l.sku, this.skuPartition(l.sku)])),
       });

@@ -70,6 +70,7 @@ export class PartitionServer {
       case 'stats': return engine.stats();
       case 'nodeStats': return engine.nodeStats(a[0]);
       case 'carriers': return engine.carriers();
+      case 'idempotentAnswer': return engine.idempotentAnswer(a[0]);
     }
   }
 }

@@ -8,7 +8,7 @@ import { EngineError, errorStatus, type ErrorCode } from '../errors.js';
 export const commandOps = [
   'putNode', 'setNodeStatus', 'listNodes', 'getNode', 'putSku', 'setStock', 'adjustStock', 'getInventory',
   'createReservation', 'confirmReservation', 'getReservation', 'releaseReservation', 'createOrder', 'getOrder',
-  'cancelOrder', 'approveOrder', 'rejectOrder', 'nodeEvent', 'quote', 'stats', 'nodeStats', 'carriers',
+  'cancelOrder', 'approveOrder', 'rejectOrder', 'nodeEvent', 'quote', 'stats', 'nodeStats', 'carriers', 'idempotentAnswer',
 ] as const;
 
 export type CommandOp = (typeof commandOps)[number];
