@@ -192,7 +192,8 @@ export interface OrderRecord {
   /** What the cart is worth, in the base currency, when its lines carry prices. */
   value?: { amount: number; currency: string };
   /** Why each line went where it did, as decided when it was held. */
-  routing?: RoutingExplanation;
+  /** Kept compact (`StoredRouting`); records written before that keep the expanded form. */
+  routing?: StoredRouting | RoutingExplanation;
   /** A risk review: pending keeps the order in `exception`, unreleased, until approved or rejected. */
   review?: { status: 'pending' | 'approved' | 'rejected'; reasons: string[]; at: string };
   /** A cluster cart spanning partitions: the holds of its other partitions' lines (this is its home). */
@@ -233,6 +234,28 @@ export interface RoutingExplanation {
   }>;
   /** Nodes not online: left out of every line. */
   excluded: Array<{ nodeId: string; reason: string }>;
+}
+
+/**
+ * A candidate as the record keeps it, one array instead of an object with eleven keys: a hold is
+ * written once and read rarely, and this halves what it allocates and encodes for its explanation.
+ * [nodeId, distanceKm, available, carrierId, promisedAtMs, score, cost, speed, lateness, capacity, rejection]
+ */
+export type StoredCandidate = [string, number, number, string, number, number, number, number, number, number, number];
+
+/** The routing explanation as the record keeps it; `routingView` (engine/views.ts) expands it. */
+export interface StoredRouting extends Omit<RoutingExplanation, 'lines'> {
+  compact: 1;
+  lines: Array<{
+    sku: string;
+    qty: number;
+    /** [nodeId, qty] per node the line was taken from. */
+    chosen: Array<[string, number]>;
+    candidates: StoredCandidate[];
+    /** [nodeId, constraint] per node left out. */
+    rejected: Array<[string, string]>;
+    rejectedOmitted?: Record<string, number>;
+  }>;
 }
 
 /** The persisted form of an order actor: its state value and its context. */

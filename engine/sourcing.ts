@@ -1,4 +1,4 @@
-import type { DeliveryPromise, Destination, NodeRecord, OrderSnapshot, Position, RoutingExplanation, Shipment } from '../actors/domain.js';
+import type { DeliveryPromise, Destination, NodeRecord, OrderSnapshot, Position, RoutingExplanation, Shipment, StoredCandidate, StoredRouting } from '../actors/domain.js';
 import { availableOf, terminalOrderStates } from '../actors/domain.js';
 import { EngineError } from './errors.js';
 import { distanceKm } from './geo.js';
@@ -255,8 +255,9 @@ export class Sourcing {
   }
 
   /** The record's explanation: per line the chosen nodes, the candidates by term, the rejected ones. */
-  explanation(planned: Plan, request: SourcingRequest, excluded: RoutingExplanation['excluded']): RoutingExplanation {
+  explanation(planned: Plan, request: SourcingRequest, excluded: RoutingExplanation['excluded']): StoredRouting {
     return {
+      compact: 1,
       strategy: planned.strategy,
       fulfillment: planned.fulfillment,
       ...(request.allowSplit === false ? { allowSplit: false } : {}),
@@ -444,39 +445,17 @@ function shipmentOf(s: Plan['shipments'][number]): Shipment {
   };
 }
 
-const why = (c: LineExplanation['candidates'][number], took: number, qty: number): string =>
-  took === qty ? 'served the whole line'
-    : took > 0 ? 'split: gave part of the line'
-    : c.available < qty ? 'not enough for the whole line'
-    : c.outcome === 'over_max_shipments' ? 'would exceed maxShipments'
-    : 'outscored';
-
-function explainLine(line: LineExplanation): RoutingExplanation['lines'][number] {
-  const chosen = new Map(line.chosen.map((c) => [c.nodeId, c.qty]));
-  const candidates = line.candidates.map((c) => {
-    const took = chosen.get(c.nodeId) ?? 0;
-    return {
-      nodeId: c.nodeId,
-      distanceKm: Math.round(c.distanceKm),
-      available: c.available,
-      took,
-      why: why(c, took, line.qty),
-      carrierId: c.carrierId,
-      promisedAt: new Date(c.promisedAtMs).toISOString(),
-      score: Math.round(c.score * 100) / 100,
-      terms: c.terms,
-    };
-  });
-  // A pickup's own store is chosen without being a scored candidate: show it all the same.
-  for (const [nodeId, took] of chosen) {
-    if (!candidates.some((c) => c.nodeId === nodeId)) candidates.unshift({ nodeId, distanceKm: 0, available: took, took, why: took === line.qty ? 'served the whole line' : 'split: gave part of the line' } as (typeof candidates)[number]);
-  }
+function explainLine(line: LineExplanation): StoredRouting['lines'][number] {
+  const round2 = (n: number): number => Math.round(n * 100) / 100;
   return {
     sku: line.sku,
     qty: line.qty,
-    chosen: line.chosen,
-    candidates,
-    rejected: line.rejected.slice(0, routingLimits.explainRejectedMaxDefault),
-    ...(Object.keys(line.rejectedOmitted).length > 0 ? { rejectedOmitted: line.rejectedOmitted } : {}),
+    chosen: line.chosen.map((c) => [c.nodeId, c.qty]),
+    candidates: line.candidates.map((c): StoredCandidate => [
+      c.nodeId, Math.round(c.distanceKm), c.available, c.carrierId, c.promisedAtMs, round2(c.score),
+      c.terms.cost, c.terms.speed, c.terms.lateness, c.terms.capacity, c.terms.rejection,
+    ]),
+    rejected: line.rejected.slice(0, routingLimits.explainRejectedMaxDefault).map((r) => [r.nodeId, r.reason]),
+    ...(Object.keys(line.rejectedOmitted).length > 0 ? { rejectedOmitted: line.rejectedOmitted as Record<string, number> } : {}),
   };
 }

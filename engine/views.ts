@@ -1,4 +1,4 @@
-import { availableOf, type NodeRecord, type OrderLine, type OrderSnapshot, type Position, type ReservationStatus } from '../actors/domain.js';
+import { availableOf, type NodeRecord, type OrderLine, type OrderSnapshot, type Position, type ReservationStatus, type RoutingExplanation, type StoredRouting } from '../actors/domain.js';
 import { orderIdOf, reservationIdOf } from './ids.js';
 
 // What the API returns, shaped from records. Pure.
@@ -85,7 +85,7 @@ export function orderView(snapshot: OrderSnapshot) {
     lines: record.lines.map(({ sku, qty, nodeId, status }) => ({ sku, qty, nodeId: nodeId || null, status })),
     promise: record.promise,
     history: record.history,
-    ...(record.routing !== undefined ? { routing: record.routing } : {}),
+    ...(record.routing !== undefined ? { routing: routingView(record.routing) } : {}),
     createdAt: new Date(record.createdAt).toISOString(),
     ...(record.confirmedAt !== undefined ? { confirmedAt: new Date(record.confirmedAt).toISOString() } : {}),
     ...(record.externalId !== undefined ? { externalId: record.externalId } : {}),
@@ -96,3 +96,37 @@ export function orderView(snapshot: OrderSnapshot) {
 
 export type ReservationView = ReturnType<typeof reservationView>;
 export type OrderView = ReturnType<typeof orderView>;
+
+const why = (took: number, qty: number, available: number): string =>
+  took === qty ? 'served the whole line'
+    : took > 0 ? 'split: gave part of the line'
+    : available < qty ? 'not enough for the whole line'
+    : 'outscored';
+
+/** The routing explanation as the API shows it, from the record's compact form (older records pass as they are). */
+export function routingView(routing: StoredRouting | RoutingExplanation): RoutingExplanation {
+  if (!('compact' in routing)) return routing;
+  const { compact: _compact, lines, ...rest } = routing;
+  return {
+    ...rest,
+    lines: lines.map((line) => {
+      const took = new Map(line.chosen);
+      const candidates: RoutingExplanation['lines'][number]['candidates'] = line.candidates.map(([nodeId, distanceKm, available, carrierId, promisedAtMs, score, cost, speed, lateness, capacity, rejection]) => {
+        const given = took.get(nodeId) ?? 0;
+        return { nodeId, distanceKm, available, took: given, why: why(given, line.qty, available), carrierId, promisedAt: new Date(promisedAtMs).toISOString(), score, terms: { cost, speed, lateness, capacity, rejection } };
+      });
+      // A pickup's own store is chosen without being a scored candidate: shown all the same.
+      for (const [nodeId, given] of line.chosen) {
+        if (!candidates.some((c) => c.nodeId === nodeId)) candidates.unshift({ nodeId, distanceKm: 0, available: given, took: given, why: why(given, line.qty, given) });
+      }
+      return {
+        sku: line.sku,
+        qty: line.qty,
+        chosen: line.chosen.map(([nodeId, qty]) => ({ nodeId, qty })),
+        candidates,
+        rejected: line.rejected.map(([nodeId, reason]) => ({ nodeId, reason })),
+        ...(line.rejectedOmitted ? { rejectedOmitted: line.rejectedOmitted } : {}),
+      };
+    }),
+  };
+}
