@@ -23,7 +23,7 @@ import { orderValue, ReviewPolicy, type ReviewRules } from './review.js';
 import { emptyDecision, heldBefore, isOrder, merge, mergeLineRequests, orderEvent, type Decision } from './decision.js';
 import { orderSnapshotOf, restoreOrderActor } from './order-snapshot.js';
 import { CandidateRanker } from './routing/simple-router.js';
-import type { Strategy } from './routing/mod.js';
+import type { StockView, Strategy } from './routing/mod.js';
 import { defaultSourcingPolicy, planError, routingProblems, Sourcing, stockViewOf, type SourcingPolicy, type SourcingRequest } from './sourcing.js';
 import { ActorRuntime } from './runtime/actor-runtime.js';
 import { inventoryView, nodeView, orderView, reservationView, type InventoryView, type NodeView, type OrderView, type ReservationView } from './views.js';
@@ -703,7 +703,10 @@ export class Engine {
    * fewest-shipments plans of the routing module (identical plans listed once). Holds nothing.
    */
   quote(request: Omit<ReservationRequest, 'customerId'>) {
-    const result = this.sourcing.options({ ...request, lines: mergeLineRequests(request.lines) }, this.stockView(), this.clock.now());
+    const lines = mergeLineRequests(request.lines);
+    const stock = this.stockView();
+    const fulfillment = this.pickupPoint(request.fulfillment, request.destination, lines, stock);
+    const result = this.sourcing.options({ ...request, lines, ...(fulfillment ? { fulfillment } : {}) }, stock, this.clock.now());
     if (!result.ok) throw planError(result.failure);
     return {
       options: result.options.map(({ strategies, plan }) => ({
@@ -728,6 +731,17 @@ export class Engine {
   nodeStats(nodeId: string) {
     if (!this.nodesById.has(nodeId)) throw notFound('node', nodeId);
     return this.sourcing.nodeStats(nodeId, this.clock.now());
+  }
+
+  /**
+   * A pickup that names no node is collected at the nearest node that takes pickups, preferring
+   * one that holds the whole cart; the record keeps the node chosen, so reroutes know where.
+   */
+  private pickupPoint(fulfillment: ReservationRequest['fulfillment'], destination: Destination, lines: readonly LineRequest[], stock: StockView): ReservationRequest['fulfillment'] {
+    if (fulfillment?.type !== 'pickup' || fulfillment.nodeId) return fulfillment;
+    const nodeId = this.sourcing.nearestPickupPoint(destination, lines, stock);
+    if (!nodeId) throw new EngineError('PICKUP_UNAVAILABLE', 'no online node takes pickups', { reason: 'no_pickup_point' });
+    return { ...fulfillment, nodeId };
   }
 
   /** Available units per node, as the SKU actors hold them (spawned on first read). */
@@ -772,6 +786,8 @@ export class Engine {
       const available = totalAvailable(this.skus.snapshot(sku)!.context.positions, online);
       if (available < qty) throw new EngineError('INSUFFICIENT_STOCK', `not enough ${sku} for ${qty} at the nodes allowed to serve it`, { sku, requested: qty, available, reason: 'not_enough_stock' });
     }
+    const stock = this.stockView();
+    const fulfillment = this.pickupPoint(request.fulfillment, request.destination, lines, stock);
     const sourcingRequest: SourcingRequest = {
       destination: request.destination,
       lines,
@@ -781,9 +797,9 @@ export class Engine {
       ...(request.maxShipments !== undefined ? { maxShipments: request.maxShipments } : {}),
       ...(request.deliveryBy !== undefined ? { deliveryBy: request.deliveryBy } : {}),
       ...(request.deliveryByPolicy ? { deliveryByPolicy: request.deliveryByPolicy } : {}),
-      ...(request.fulfillment ? { fulfillment: request.fulfillment } : {}),
+      ...(fulfillment ? { fulfillment } : {}),
     };
-    const planned = this.sourcing.plan(sourcingRequest, this.stockView(), now);
+    const planned = this.sourcing.plan(sourcingRequest, stock, now);
     if (!planned.ok) throw planError(planned.failure);
     const coreId = this.idPrefix + newCoreId(now);
     // All lines or none: the plan's units are taken per SKU; a refusal gives back what was taken.
@@ -806,7 +822,7 @@ export class Engine {
       promise: this.sourcing.promiseOf(planned.plan),
       history: [{ seq: 1, at: iso(now), type: 'reservation.held' }],
       routing: this.sourcing.explanation(planned.plan, sourcingRequest, this.excludedNodes()),
-      ...(request.fulfillment ? { fulfillment: request.fulfillment } : {}),
+      ...(fulfillment ? { fulfillment } : {}),
       ...(amount !== undefined ? { value: { amount, currency: this.currency.base } } : {}),
       ...(request.parts && request.parts.length > 0 ? { parts: request.parts.map(({ partition, reservationId }) => ({ partition, reservationId })) } : {}),
     };

@@ -14,6 +14,7 @@ import {
   routingLimits,
   groundService,
   startDayOf,
+  nodeDistanceKm,
   TransitLearner,
   validateRoutingNode,
   type CarrierService,
@@ -306,6 +307,16 @@ export class Sourcing {
     this.ledger.putMeta(rejectionsMetaKey, this.rejections.snapshot());
   }
 
+  /** The nearest online node that takes pickups, preferring one that holds every line; undefined when none does. */
+  nearestPickupPoint(destination: Destination, lines: ReadonlyArray<{ sku: string; qty: number }>, stock: StockView): string | undefined {
+    const points = this.prepared().nodes
+      .filter((node) => node.node.status === 'online' && node.pickupCapable)
+      .map((node) => ({ nodeId: node.nodeId, km: nodeDistanceKm(node, destination) }))
+      .sort((a, b) => a.km - b.km || (a.nodeId < b.nodeId ? -1 : 1));
+    const holdsAll = points.find(({ nodeId }) => lines.every(({ sku, qty }) => (stock.get(sku)?.get(nodeId) ?? 0) >= qty));
+    return (holdsAll ?? points[0])?.nodeId;
+  }
+
   /** GET /v1/carriers: every carrier service in the network, the nodes using it, and what was learned. */
   carriers() {
     const network = this.prepared();
@@ -395,7 +406,9 @@ function routingNodeOf(node: NodeRecord): RoutingNode {
     ...(node.timezone ? { timezone: node.timezone } : {}),
     ...(node.handlingDays !== undefined ? { handlingDays: node.handlingDays } : {}),
     ...(node.workingDays ? { workingDays: node.workingDays as RoutingNode['workingDays'] } : {}),
-    ...(node.pickupCapable !== undefined ? { pickupCapable: node.pickupCapable } : {}),
+    // Any node may be a pickup point unless marked otherwise (the contract names no node type for
+    // pickups, and the engine took them anywhere before routing); stores are the usual ones.
+    pickupCapable: node.pickupCapable ?? true,
     ...(node.openingHours ? { openingHours: node.openingHours as RoutingNode['openingHours'] } : {}),
     ...(node.carriers && node.carriers.length > 0 ? { carriers: node.carriers.map(carrierOf) } : {}),
   };

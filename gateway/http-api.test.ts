@@ -379,10 +379,19 @@ describe('reservations', () => {
     expect(refused.status).toBe(409);
     expect(refused.body.error).toMatchObject({ code: 'PICKUP_UNAVAILABLE', details: { reason: 'transfer_refused', nodeId: store } });
     expect((await call(server.url, server.tokens.ops, 'GET', `/v1/inventory/${sku}`)).body).toEqual(before);
-    // A warehouse is not a pickup point.
-    const notAStore = await hold(cart([{ sku, qty: 1 }], { fulfillment: { type: 'pickup', nodeId: near } }));
-    expect(notAStore.status).toBe(409);
-    expect(notAStore.body.error).toMatchObject({ code: 'PICKUP_UNAVAILABLE', details: { reason: 'not_pickup_capable' } });
+    // Any node takes pickups unless marked otherwise: the warehouse here does; one marked not to refuses.
+    const atWarehouse = await hold(cart([{ sku, qty: 1 }], { fulfillment: { type: 'pickup', nodeId: near } }));
+    expect(atWarehouse.status).toBe(201);
+    expect(atWarehouse.body.allocations).toEqual([{ sku, qty: 1, nodeId: near }]);
+    const dock = uid('dock');
+    await putNode(dock, { lat: 41.95, lon: -87.7 }, { pickupCapable: false });
+    const notAPickupPoint = await hold(cart([{ sku, qty: 1 }], { fulfillment: { type: 'pickup', nodeId: dock } }));
+    expect(notAPickupPoint.status).toBe(409);
+    expect(notAPickupPoint.body.error).toMatchObject({ code: 'PICKUP_UNAVAILABLE', details: { reason: 'not_pickup_capable' } });
+    // A pickup naming no node goes to the nearest node that holds the cart.
+    const anywhere = await hold(cart([{ sku, qty: 1 }], { fulfillment: { type: 'pickup' } }));
+    expect(anywhere.status).toBe(201);
+    expect(anywhere.body.promise.shipments[0].kind).toBe('pickup');
     const tooMany = await hold(cart([{ sku, qty: 9 }], { fulfillment: { type: 'pickup', nodeId: store } }));
     expect(tooMany.status).toBe(409);
     expect(tooMany.body.error.code).toBe('INSUFFICIENT_STOCK');
