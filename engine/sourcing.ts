@@ -410,13 +410,22 @@ function routingNodeOf(node: NodeRecord): RoutingNode {
     // pickups, and the engine took them anywhere before routing); stores are the usual ones.
     pickupCapable: node.pickupCapable ?? true,
     ...(node.openingHours ? { openingHours: node.openingHours as RoutingNode['openingHours'] } : {}),
-    ...(node.carriers && node.carriers.length > 0 ? { carriers: node.carriers.map(carrierOf) } : {}),
+    ...(node.carriers && node.carriers.length > 0 ? { carriers: node.carriers.map((carrier, i) => carrierOf(carrier, i)) } : {}),
   };
 }
 
-/** A carrier given by name alone is a standard ground service under that id. */
-const carrierOf = (carrier: unknown): CarrierService =>
-  typeof carrier === 'string' ? { ...groundService, id: carrier } : (carrier as CarrierService);
+/**
+ * A carrier given by name alone (a string, or an object with only a name) is a standard ground
+ * service under that id; an object with any of `level`, `cost`, `transit` is a full service, and
+ * is checked as one.
+ */
+function carrierOf(carrier: unknown, index: number): CarrierService {
+  if (typeof carrier === 'string') return { ...groundService, id: carrier };
+  const given = (carrier ?? {}) as Record<string, unknown>;
+  if ('level' in given || 'cost' in given || 'transit' in given) return given as unknown as CarrierService;
+  const name = [given.id, given.name, given.carrier, given.service].find((v): v is string => typeof v === 'string' && v.length > 0);
+  return { ...groundService, id: name ?? `carrier-${index + 1}` };
+}
 
 /**
  * The problems with a node's routing fields (carriers, cutoff, hours…), each naming its field;

@@ -79,11 +79,12 @@ export const NodeBody = Type.Object({
   capacityPerDay: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
   cutoff: Type.Optional(Type.Object({ time: Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' }), timezone: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false })),
   /**
-   * Carrier services: a name (a standard ground service under that id) or a full service
+   * Carrier services: a name (a standard ground service under that id), an object naming one
+   * (`id`, `name`, `carrier` or `service`: the same), or a full service
    * `{ id, level, cost: { currency, base, perKm?, perKg? }, transit: [{ maxKm, days }], pickupDays?, deliveryDays? }`
    * (checked field by field when the node is stored).
    */
-  carriers: Type.Optional(Type.Array(Type.Union([Id, Type.Object({ id: Id }, { additionalProperties: true })]), { maxItems: 50 })),
+  carriers: Type.Optional(Type.Array(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Object({}, { additionalProperties: true })]), { maxItems: 50 })),
   priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
   status: Type.Optional(NodeStatus),
   timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),

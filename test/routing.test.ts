@@ -176,11 +176,12 @@ describe('node carriers', () => {
     expect(noRate.status).toBe(400);
     expect(noRate.body.error.details.field).toBe('carriers[0].cost.currency');
     expect((await ops('GET', `/v1/nodes/${nodeId}`)).status).toBe(404);
-    const named = await ops('PUT', `/v1/nodes/${nodeId}`, { type: 'warehouse', location: chicago, carriers: ['ups'] });
+    const named = await ops('PUT', `/v1/nodes/${nodeId}`, { type: 'warehouse', location: chicago, carriers: ['ups', { carrier: 'fedex', note: 'contract account' }] });
     expect(named.status).toBe(201);
     const carriers = await call(server.url, server.tokens.viewer, 'GET', '/v1/carriers');
     expect(carriers.status).toBe(200);
     expect(carriers.body.carriers.find((c: any) => c.id === 'ups')).toMatchObject({ level: 'standard', nodes: [nodeId] });
+    expect(carriers.body.carriers.find((c: any) => c.id === 'fedex')).toMatchObject({ level: 'standard', nodes: [nodeId] });
     expect((await checkout('GET', '/v1/carriers')).status).toBe(403);
     expect((await call(server.url, undefined, 'GET', '/v1/carriers')).status).toBe(401);
   });
