@@ -771,7 +771,9 @@ export class Engine {
   // ---- internals: decisions --------------------------------------------------------------------
 
   private hold(request: ReservationRequest): Decision<ReservationView> {
-    this.checkLoad();
+    // Refusals that write nothing come before the load checks: a sold-out buyer hears 409, not
+    // 503, however busy the ledger is.
+    this.checkAlive();
     const now = this.clock.now();
     const lines = mergeLineRequests(request.lines);
     const overLimit = this.purchaseLimits.check(request.customerId, lines);
@@ -786,6 +788,7 @@ export class Engine {
       const available = totalAvailable(this.skus.snapshot(sku)!.context.positions, online);
       if (available < qty) throw new EngineError('INSUFFICIENT_STOCK', `not enough ${sku} for ${qty} at the nodes allowed to serve it`, { sku, requested: qty, available, reason: 'not_enough_stock' });
     }
+    this.checkLoad();
     const stock = this.stockView();
     const fulfillment = this.pickupPoint(request.fulfillment, request.destination, lines, stock);
     const sourcingRequest: SourcingRequest = {
@@ -1078,8 +1081,12 @@ export class Engine {
     for (const listener of this.fatalListeners) listener(error);
   }
 
-  private checkLoad(): void {
+  private checkAlive(): void {
     if (this.fatalError !== undefined || this.stopped) throw new EngineError('UNAVAILABLE', 'the engine is stopping', {}, 5);
+  }
+
+  private checkLoad(): void {
+    this.checkAlive();
     const pending = this.ledger.pendingWrites();
     if (pending >= this.bounds.ledgerPendingWritesMax) throw overloaded('the ledger has too many writes in flight');
     if (!this.admission.admits(pending)) throw overloaded(`writes are waiting ~${Math.round(this.admission.recentWaitMs())} ms for the disk; retry shortly`);

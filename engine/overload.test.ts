@@ -83,6 +83,24 @@ describe('bounds', () => {
   });
 });
 
+describe('refusals that write nothing', () => {
+  it('a sold-out hold hears 409 INSUFFICIENT_STOCK even while new work is shed with 503', async () => {
+    dir = tempDir();
+    opened = await openEngine(dir.path, undefined, { queueDelayMaxMs: 0, queueDelayMinWrites: 0 });
+    const { engine } = opened;
+    // Set up in one turn, before any batch has been seen: admitted. From then on every write waits > 0 ms: shed.
+    await Promise.all([
+      engine.putNode('n1', { type: 'warehouse', name: 'N1', location: { lat: 40, lon: -75 }, priority: 1 }),
+      engine.setStock('n1', 'GONE', { onHand: 1 }),
+      engine.setStock('n1', 'HOT', { onHand: 10 }),
+    ]);
+    const answer = async (sku: string) => engine.createReservation({ ...hold(1), lines: [{ sku, qty: 2 }] }).then(() => 'held', (e: EngineError) => e.code);
+    expect(await answer('HOT')).toBe('OVERLOADED');
+    // Whatever the load, a cart the network cannot fill is 409, never 503.
+    for (let i = 0; i < 5; i++) expect(await answer('GONE')).toBe('INSUFFICIENT_STOCK');
+  });
+});
+
 describe('Admission', () => {
   it('admits below the minimum of staged writes always; above it, only while recent batches waited within the bound', () => {
     const admission = new Admission({ queueDelayMaxMs: 100, queueDelayMinWrites: 50 });
