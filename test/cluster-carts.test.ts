@@ -6,7 +6,8 @@
 // Idempotency-Key replays through either gateway and holds nothing more; a flash sale of such carts
 // over both gateways holds exactly the stock; with one part's engine killed (-9) the cart answers
 // 503 PARTITION_UNAVAILABLE, what the live partitions held for it is given back at once, and
-// what the dead one held expires by its TTL once it is back.
+// what the dead one held expires by its TTL once it is back. A delivery quote for such a cart
+// combines each partition's options per strategy.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -170,10 +171,35 @@ it('is all or nothing: a partition short of stock refuses the whole cart, 409 as
       }
     }
   }
-  // A quote still needs one partition.
-  const quote = await checkout(gatewayA.url, 'POST', '/v1/promise', { destination, lines: [{ sku: s0, qty: 1 }, { sku: s2, qty: 1 }] });
-  expect(quote.status).toBe(422);
-  expect(quote.body.error.code).toBe('CROSS_PARTITION_CART');
+  // A quote of a cart short in one partition: that partition's refusal, as for one partition.
+  const shortQuote = await checkout(gatewayA.url, 'POST', '/v1/promise', { destination, lines: [{ sku: s0, qty: 1 }, { sku: s3, qty: 2 }] });
+  expect(shortQuote.status).toBe(409);
+  expect(shortQuote.body.error.code).toBe('INSUFFICIENT_STOCK');
+  expect(await positions([s0, s2, s3])).toEqual(before);
+});
+
+it('quotes a cart of three partitions as one: per strategy the latest deliveryBy, the summed cost, every shipment and allocation', async () => {
+  const [s0, s1, s3] = [skuOf(0, 'quote'), skuOf(1, 'quote'), skuOf(3, 'quote')];
+  await stock([s0, s1, s3], 5);
+  const lines = [{ sku: s3, qty: 2 }, { sku: s0, qty: 1 }, { sku: s1, qty: 1 }];
+  const quote = await checkout(gatewayB.url, 'POST', '/v1/promise', { destination, lines });
+  expect(quote.status).toBe(200);
+  // Each partition's own quote, through the other gateway: what the cart's options are made of.
+  const single = await Promise.all(lines.map((line) => checkout(gatewayA.url, 'POST', '/v1/promise', { destination, lines: [line] })));
+  for (const s of single) expect(s.status).toBe(200);
+  const strategies = quote.body.options.flatMap((o: { strategies: string[] }) => o.strategies);
+  expect(new Set(strategies).size).toBe(strategies.length);
+  expect(strategies).toContain('fastest');
+  for (const option of quote.body.options) {
+    const parts = single.map((s) => s.body.options.find((o: { strategies: string[] }) => o.strategies.includes(option.type)));
+    expect(option.type).toBe(option.strategies[0]);
+    expect(option.deliveryBy).toBe(parts.map((p) => p.deliveryBy).sort().at(-1));
+    expect(option.totalCost).toBeCloseTo(parts.reduce((sum, p) => sum + p.totalCost, 0), 2);
+    expect(option.shipments).toHaveLength(parts.reduce((sum, p) => sum + p.shipments.length, 0));
+    expect([...option.allocations].sort(byBku)).toEqual(lines.map((l) => ({ ...l, nodeId: 'wh-1' })).sort(byBku));
+  }
+  // A quote holds nothing.
+  expect(await positions([s0, s1, s3])).toEqual({ [s0]: { onHand: 5, reserved: 0 }, [s1]: { onHand: 5, reserved: 0 }, [s3]: { onHand: 5, reserved: 0 } });
 });
 
 it('replays a repeated Idempotency-Key through either gateway: the same cart, held once; another body is 422', async () => {
