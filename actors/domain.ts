@@ -198,6 +198,11 @@ export interface OrderRecord {
   review?: { status: 'pending' | 'approved' | 'rejected'; reasons: string[]; at: string };
   /** A cluster cart spanning partitions: the holds of its other partitions' lines (this is its home). */
   parts?: CartPart[];
+  /**
+   * A cluster cart's part: the order id of its home, set when the coordinator confirms the part.
+   * Its events are then also told on the home's order topic (the engine only stores it).
+   */
+  cartHome?: string;
 }
 
 /**

@@ -86,6 +86,8 @@ export interface ConfirmRequest {
    * confirmed without it: a gateway that skipped its parts would leave them to expire.
    */
   partsConfirmed?: boolean;
+  /** A cluster cart's part, confirmed by its coordinator: the home's order id, kept in the record (see OrderRecord.cartHome). */
+  cartHome?: string;
 }
 
 export interface NodeEventRequest {
@@ -865,6 +867,7 @@ export class Engine {
       ...(reasons.length > 0 ? { review: { reasons } } : {}),
       ...(request.payment ? { payment: request.payment } : {}),
       ...(request.externalId ? { externalId: request.externalId } : {}),
+      ...(request.cartHome ? { cartHome: request.cartHome } : {}),
     });
     // Released to its nodes at once: each node gets its fulfillment instruction. (A cart whose
     // every line is backordered has nothing to release yet.)

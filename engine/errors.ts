@@ -19,7 +19,7 @@ export const errorStatus = {
   INTERNAL: 500,
   /** A pickup the store cannot serve (unknown, not a pickup store, closed, or transfers refused). */
   PICKUP_UNAVAILABLE: 409,
-  /** A cluster: a delivery quote for a cart whose SKUs live in more than one partition (holds and orders of such carts are served since issue 7). */
+  /** A cluster: once a delivery quote for a cart whose SKUs live in more than one partition. No longer answered (such quotes are combined per partition); kept, the registry is append-only. */
   CROSS_PARTITION_CART: 422,
   /** A cluster: no engine serves the partition that owns the request now; retry after Retry-After. */
   PARTITION_UNAVAILABLE: 503,

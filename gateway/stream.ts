@@ -1,5 +1,6 @@
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import type { Bus, Subscription } from '../engine/bus/bus.js';
+import type { RelayedEvent } from '../engine/cluster/stream-seqs.js';
 import type { StoredEvent } from '../engine/ledger.js';
 import { limits } from '../engine/limits.js';
 import type { Logger } from '../engine/logger.js';
@@ -283,7 +284,9 @@ export class StreamHub {
     const last = events?.[events.length - 1]?.seq ?? 0;
     if (events === undefined || state.overflowSeq !== undefined || fromSeq > last || fromSeq < first - 1) {
       // Unknown order, history trimmed, a client ahead of the ledger, or too much came meanwhile.
-      this.resync(ws, state, Math.max(last, state.overflowSeq ?? 0));
+      // No history here (a cluster gateway has none): carry on from the newest seq this hub gave out.
+      const known = events === undefined ? this.source.lastSeq(canonical) : 0;
+      this.resync(ws, state, Math.max(last, known, state.overflowSeq ?? 0));
     } else {
       for (const event of events) this.sendEvent(ws, state, event);
     }
@@ -297,7 +300,8 @@ export class StreamHub {
 
   private onPublished(event: StoredEvent): void {
     this.deliver(event);
-    if (event.topic.startsWith('order:')) this.firehose.offer(event);
+    // A cluster cart part's event told again on its home's topic is in the firehose once, as the part's.
+    if (event.topic.startsWith('order:') && (event as RelayedEvent).relayedFrom === undefined) this.firehose.offer(event);
   }
 
   /** Sends the event to its topic's subscribers, and keeps it for replay unless an order's history has it. */

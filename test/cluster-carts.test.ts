@@ -6,7 +6,9 @@
 // Idempotency-Key replays through either gateway and holds nothing more; a flash sale of such carts
 // over both gateways holds exactly the stock; with one part's engine killed (-9) the cart answers
 // 503 PARTITION_UNAVAILABLE, what the live partitions held for it is given back at once, and
-// what the dead one held expires by its TTL once it is back.
+// what the dead one held expires by its TTL once it is back. A delivery quote for such a cart
+// combines each partition's options per strategy. A shopper's stream of the cart's order topic,
+// on another gateway (or one started after the cart was placed), tells what every partition does.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -14,6 +16,7 @@ import { partitionOfSku } from '../engine/cluster/partitions.js';
 import { call, tempDir } from './support/fixtures.js';
 import { clusterTokens, shareSigningKey, startRole, type RoleProcess, type RoleSettings } from './support/cluster.js';
 import { startNatsServer, type NatsServer } from './support/nats-server.js';
+import { StreamClient, type Frame } from './support/stream-client.js';
 
 const partitionCount = 4;
 let nats: NatsServer;
@@ -170,10 +173,35 @@ it('is all or nothing: a partition short of stock refuses the whole cart, 409 as
       }
     }
   }
-  // A quote still needs one partition.
-  const quote = await checkout(gatewayA.url, 'POST', '/v1/promise', { destination, lines: [{ sku: s0, qty: 1 }, { sku: s2, qty: 1 }] });
-  expect(quote.status).toBe(422);
-  expect(quote.body.error.code).toBe('CROSS_PARTITION_CART');
+  // A quote of a cart short in one partition: that partition's refusal, as for one partition.
+  const shortQuote = await checkout(gatewayA.url, 'POST', '/v1/promise', { destination, lines: [{ sku: s0, qty: 1 }, { sku: s3, qty: 2 }] });
+  expect(shortQuote.status).toBe(409);
+  expect(shortQuote.body.error.code).toBe('INSUFFICIENT_STOCK');
+  expect(await positions([s0, s2, s3])).toEqual(before);
+});
+
+it('quotes a cart of three partitions as one: per strategy the latest deliveryBy, the summed cost, every shipment and allocation', async () => {
+  const [s0, s1, s3] = [skuOf(0, 'quote'), skuOf(1, 'quote'), skuOf(3, 'quote')];
+  await stock([s0, s1, s3], 5);
+  const lines = [{ sku: s3, qty: 2 }, { sku: s0, qty: 1 }, { sku: s1, qty: 1 }];
+  const quote = await checkout(gatewayB.url, 'POST', '/v1/promise', { destination, lines });
+  expect(quote.status).toBe(200);
+  // Each partition's own quote, through the other gateway: what the cart's options are made of.
+  const single = await Promise.all(lines.map((line) => checkout(gatewayA.url, 'POST', '/v1/promise', { destination, lines: [line] })));
+  for (const s of single) expect(s.status).toBe(200);
+  const strategies = quote.body.options.flatMap((o: { strategies: string[] }) => o.strategies);
+  expect(new Set(strategies).size).toBe(strategies.length);
+  expect(strategies).toContain('fastest');
+  for (const option of quote.body.options) {
+    const parts = single.map((s) => s.body.options.find((o: { strategies: string[] }) => o.strategies.includes(option.type)));
+    expect(option.type).toBe(option.strategies[0]);
+    expect(option.deliveryBy).toBe(parts.map((p) => p.deliveryBy).sort().at(-1));
+    expect(option.totalCost).toBeCloseTo(parts.reduce((sum, p) => sum + p.totalCost, 0), 2);
+    expect(option.shipments).toHaveLength(parts.reduce((sum, p) => sum + p.shipments.length, 0));
+    expect([...option.allocations].sort(byBku)).toEqual(lines.map((l) => ({ ...l, nodeId: 'wh-1' })).sort(byBku));
+  }
+  // A quote holds nothing.
+  expect(await positions([s0, s1, s3])).toEqual({ [s0]: { onHand: 5, reserved: 0 }, [s1]: { onHand: 5, reserved: 0 }, [s3]: { onHand: 5, reserved: 0 } });
 });
 
 it('replays a repeated Idempotency-Key through either gateway: the same cart, held once; another body is 422', async () => {
@@ -237,6 +265,69 @@ it('holds exactly the stock in a flash sale of cross-partition carts over both g
   expect(answers.filter((a) => a.status === 201)).toHaveLength(units);
   expect(answers.filter((a) => a.status !== 201).every((a) => a.status === 409 && a.code === 'INSUFFICIENT_STOCK')).toBe(true);
   expect(await positions([s0, s2])).toEqual({ [s0]: { onHand: units, reserved: units }, [s2]: { onHand: units, reserved: units } });
+}, 60_000);
+
+it('tells a shopper on gateway B, by the home order\'s topic, what every partition of a cart placed through A does: seq rising by one, nothing twice', async () => {
+  const [s0, s2, s3] = [skuOf(0, 'live'), skuOf(2, 'live'), skuOf(3, 'live')];
+  await stock([s0, s2, s3], 5);
+  const held = await checkout(gatewayA.url, 'POST', '/v1/reservations', { customerId: 'live', destination, lines: [{ sku: s0, qty: 1 }, { sku: s2, qty: 2 }, { sku: s3, qty: 1 }] });
+  expect(held.status).toBe(201);
+  const orderId = held.body.reservationId.replace('rsv_', 'ord_');
+  const topic = `order:${orderId}`;
+  // The shopper's browser, with the hold's own stream token, on the other gateway.
+  const shopper = await StreamClient.open(`${gatewayB.url.replace('http', 'ws')}/v1/stream?token=${encodeURIComponent(held.body.streamToken)}`);
+  const watcher = await StreamClient.open(`${gatewayA.url.replace('http', 'ws')}/v1/stream?token=${clusterTokens.viewer}`);
+  expect((await shopper.subscribe([`order:${held.body.reservationId}`])).op).toBe('subscribed');
+  expect((await watcher.subscribe([topic])).op).toBe('subscribed');
+  // Its token sees the cart's topic only, not a part's own.
+  expect((await shopper.subscribe(['order:ord_p2-x'])).op).toBe('error');
+  let gatewayC: RoleProcess | undefined;
+  try {
+    expect((await checkout(gatewayA.url, 'POST', `/v1/reservations/${held.body.reservationId}/confirm`, {})).status).toBe(201);
+    // A gateway started after the cart was held and confirmed learns the cart from its events alone.
+    mkdirSync(join(dir.path, 'gateway-c'), { recursive: true });
+    shareSigningKey(join(dir.path, 'gateway-a'), join(dir.path, 'gateway-c'));
+    gatewayC = await startRole('gateway', settings('gateway-c'));
+    const late = await StreamClient.open(`${gatewayC.url.replace('http', 'ws')}/v1/stream?token=${encodeURIComponent(held.body.streamToken)}`);
+    expect((await late.subscribe([`order:${orderId}`])).op).toBe('subscribed');
+
+    // One part's lines ship (by the home id; they live in partition 2 only), then the whole cart is delivered.
+    const shipped = await ops(gatewayA.url, 'POST', '/v1/nodes/wh-1/events', { orderId, type: 'shipped', lines: [{ sku: s2, qty: 2 }], trackingId: '1Z-live' });
+    expect(shipped.status).toBe(200);
+    const partShipped = (f: Frame) => f.type === 'order.shipped' && f.data?.partOrderId?.startsWith('ord_p2-');
+    for (const client of [shopper, watcher, late]) {
+      const frame = await client.waitFor(partShipped);
+      // Under the name the client subscribed by (the shopper used the hold's `rsv_` alias).
+      expect(frame.topic).toBe(client === shopper ? `order:${held.body.reservationId}` : topic);
+      expect(frame.data).toMatchObject({ orderId, status: 'shipped' });
+    }
+    expect((await ops(gatewayB.url, 'POST', '/v1/nodes/wh-1/events', { orderId, type: 'shipped' })).status).toBe(200);
+    expect((await ops(gatewayB.url, 'POST', '/v1/nodes/wh-1/events', { orderId, type: 'delivered' })).status).toBe(200);
+    const delivered = (partition: number) => (f: Frame) => f.type === 'order.delivered' && (partition === 0 ? f.data?.partOrderId === undefined : f.data?.partOrderId?.startsWith(`ord_p${partition}-`));
+    for (const client of [shopper, watcher, late]) for (const partition of [0, 2, 3]) await client.waitFor(delivered(partition));
+
+    // Each gateway numbers the topic itself: on each, seq rises by one, and no event comes twice.
+    for (const client of [shopper, watcher, late]) {
+      const events = client.events(topic).concat(client.events(`order:${held.body.reservationId}`));
+      const seqs = events.map((f) => f.seq!);
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0] + i));
+      const told = events.map((f) => `${f.data?.partOrderId ?? orderId} ${f.type} ${f.at}`);
+      expect(new Set(told).size).toBe(told.length);
+      expect(events.filter(partShipped)).toHaveLength(1);
+      expect(events.filter((f) => f.type === 'order.delivered')).toHaveLength(3);
+    }
+    // The shopper (subscribed before the confirm) saw the parts released to the node as well as the home.
+    expect(shopper.events(`order:${held.body.reservationId}`).filter((f) => f.type === 'order.released').map((f) => f.data?.partOrderId?.slice(0, 7) ?? 'home').sort()).toEqual(['home', 'ord_p2-', 'ord_p3-']);
+    // Resumed on another gateway than the one that numbered it: resync, as for a node topic.
+    const resumed = await StreamClient.open(`${gatewayA.url.replace('http', 'ws')}/v1/stream?token=${encodeURIComponent(held.body.streamToken)}`);
+    const lastSeen = shopper.events(`order:${held.body.reservationId}`).at(-1)!.seq!;
+    await resumed.subscribe([`order:${held.body.reservationId}`], { [`order:${held.body.reservationId}`]: lastSeen });
+    const resync = await resumed.waitFor((f) => f.op === 'resync');
+    expect(resync.seq).toBe(watcher.events(topic).at(-1)!.seq);
+    for (const client of [shopper, watcher, late, resumed]) client.close();
+  } finally {
+    await gatewayC?.stop();
+  }
 }, 60_000);
 
 it('answers 503 while a part\'s engine is down (kill -9): live partitions give back at once, the dead one\'s hold expires by TTL', async () => {

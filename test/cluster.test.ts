@@ -152,13 +152,13 @@ it('replays a repeated Idempotency-Key through either gateway: the same hold, he
   expect((await call(gatewayA.url, clusterTokens.checkout, 'GET', `/v1/inventory/${sku}`)).body.nodes[0]).toMatchObject({ reserved: 3, available: 1 });
 });
 
-it('refuses a delivery quote for a cart whose SKUs live in two partitions, and holds nothing', async () => {
+it('quotes a cart whose SKUs live in two partitions as one cart, and holds nothing', async () => {
   const [left, right] = [skuOf(1, 'cart'), skuOf(2, 'cart')];
   for (const sku of [left, right]) expect((await call(gatewayA.url, clusterTokens.ops, 'PUT', `/v1/inventory/wh-1/${sku}`, { onHand: 3 })).status).toBe(200);
-  const refused = await call(gatewayA.url, clusterTokens.checkout, 'POST', '/v1/promise', { destination, lines: [{ sku: left, qty: 1 }, { sku: right, qty: 1 }] });
-  expect(refused.status).toBe(422);
-  expect(refused.body.error.code).toBe('CROSS_PARTITION_CART');
-  expect(refused.body.error.details.partitions).toEqual([1, 2]);
+  const quote = await call(gatewayA.url, clusterTokens.checkout, 'POST', '/v1/promise', { destination, lines: [{ sku: left, qty: 1 }, { sku: right, qty: 1 }] });
+  expect(quote.status).toBe(200);
+  expect(quote.body.options.length).toBeGreaterThan(0);
+  for (const option of quote.body.options) expect(option.allocations.map((a: { sku: string }) => a.sku).sort()).toEqual([left, right].sort());
   for (const sku of [left, right]) expect((await call(gatewayB.url, clusterTokens.checkout, 'GET', `/v1/inventory/${sku}`)).body.available).toBe(3);
 });
 

@@ -109,6 +109,13 @@ describe('held', () => {
     d.send({ type: 'confirm', at: T0 });
     expect(d.record()).not.toHaveProperty('payment');
     expect(d.record()).not.toHaveProperty('externalId');
+    expect(d.record()).not.toHaveProperty('cartHome');
+  });
+
+  it('a cluster cart part keeps its home\'s order id from its confirm on', () => {
+    const d = newHold();
+    d.send({ type: 'confirm', at: T0, cartHome: 'ord_p0-home' });
+    expect(d.record().cartHome).toBe('ord_p0-home');
   });
 
   it('refuses confirm at the deadline and after it', () => {

@@ -10,7 +10,7 @@ export const orderHistoryMax = 200;
 
 export type OrderEvent =
   /** With `review`, the order waits in `exception` for a person instead of being released. */
-  | { type: 'confirm'; at: number; payment?: Record<string, unknown>; externalId?: string; review?: { reasons: string[] } }
+  | { type: 'confirm'; at: number; payment?: Record<string, unknown>; externalId?: string; review?: { reasons: string[] }; cartHome?: string }
   | { type: 'review.approve'; at: number }
   /** The promise after the order's lines moved (a reroute): recorded when its date changes. */
   | { type: 'promise.set'; at: number; promise: DeliveryPromise; reason: string }
@@ -155,6 +155,7 @@ export const orderMachine = setup({
                 ...(event.review ? { review: { status: 'pending' as const, reasons: event.review.reasons, at: iso(event.at) } } : {}),
                 ...(event.payment ? { payment: event.payment } : {}),
                 ...(event.externalId ? { externalId: event.externalId } : {}),
+                ...(event.cartHome ? { cartHome: event.cartHome } : {}),
               }));
               enqueue(emit(decided(added)));
             }),

@@ -141,8 +141,11 @@ export class CartCoordinator {
       const answer = await this.send(home, 'confirmReservation', [view.reservationId, request, idempotency]) as Answer<OrderView>;
       return { ...answer, body: await this.orderOf(answer.body) };
     }
+    // Each part learns its home's id as it confirms, in the same write: its events from then on
+    // (released, shipped, rerouted, …) are told on the home's order topic too (stream-seqs.ts).
+    const partRequest: ConfirmRequest = { ...request, cartHome: orderIdOfReservation(view.reservationId) };
     const settled = await Promise.allSettled(parts.map((part) =>
-      this.send(part.partition, 'confirmReservation', [part.reservationId, request, { scope: 'cart#confirm', key: part.reservationId, fingerprint: 'cart' }]) as Promise<Answer<OrderView>>));
+      this.send(part.partition, 'confirmReservation', [part.reservationId, partRequest, { scope: 'cart#confirm', key: part.reservationId, fingerprint: 'cart' }]) as Promise<Answer<OrderView>>));
     const confirmed = parts.filter((_, i) => settled[i].status === 'fulfilled');
     const refused = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (refused) {

@@ -5,6 +5,7 @@ import { EngineError, isEngineError, notFound } from '../errors.js';
 import type { StoredEvent } from '../ledger.js';
 import type { OrderView, ReservationView } from '../views.js';
 import { CartCoordinator } from './cart-coordinator.js';
+import { mergeQuotes, type Quote } from './cart-quotes.js';
 import { linesByPartition, partsOf, splitCart } from './carts.js';
 import { errorFromWire, commandSubject, type CommandOp, type CommandReply } from './protocol.js';
 import { partitionOfId, partitionOfSku } from './partitions.js';
@@ -22,8 +23,8 @@ import { GatewayStreamBus, StreamSeqs } from './stream-seqs.js';
 // subscribed, and a short timeout covers an engine that hangs; either is PARTITION_UNAVAILABLE
 // (503, Retry-After). A cart whose SKUs live in several partitions is held at each (parts first,
 // then its home, the lowest partition) by the CartCoordinator: all or nothing, and read, confirmed,
-// released, cancelled and told of node events by its home id as one cart. Only a delivery quote
-// (POST /v1/promise) for such a cart is still refused (CROSS_PARTITION_CART, 422).
+// released, cancelled and told of node events by its home id as one cart; a delivery quote
+// (POST /v1/promise) asks each partition for its lines and combines the options (cart-quotes.ts).
 
 export interface ClusterClientOptions {
   bus: Bus;
@@ -121,8 +122,12 @@ export class ClusterClient implements EngineApi {
     return this.send(split.home, 'createOrder', args) as Promise<Result<'createOrder'>>;
   }
 
+  /** One partition's cart: its engine's quote. A cart spanning partitions: each quotes its lines, combined per strategy. */
   async quote(request: Parameters<Engine['quote']>[0]): Promise<Result<'quote'>> {
-    return this.send(this.cartPartition(request.lines), 'quote', [request]) as Promise<Result<'quote'>>;
+    const split = splitCart(request.lines, (sku) => this.skuPartition(sku));
+    if (split.partitions.length <= 1) return this.send(split.home, 'quote', [request]) as Promise<Result<'quote'>>;
+    const quotes = await Promise.all(split.partitions.map(({ partition, lines }) => this.send(partition, 'quote', [{ ...request, lines }]) as Promise<Quote>));
+    return mergeQuotes(quotes);
   }
 
   /** A plain confirm; a cart's home refuses it (its parts come first), and its coordinator confirms the cart. */
@@ -254,17 +259,6 @@ export class ClusterClient implements EngineApi {
 
   private skuPartition(sku: string): number {
     return partitionOfSku(sku, this.partitionCount);
-  }
-
-  private cartPartition(lines: ReadonlyArray<{ sku: string }>): number {
-    const partitions = [...new Set(lines.map((l) => this.skuPartition(l.sku)))].sort((a, b) => a - b);
-    if (partitions.length > 1) {
-      throw new EngineError('CROSS_PARTITION_CART', 'a delivery quote needs the SKUs of one partition; quote them as separate carts (such a cart can still be held or ordered whole)', {
-        partitions,
-        skus: Object.fromEntries(lines.map((l) => [l.sku, this.skuPartition(l.sku)])),
-      });
-    }
-    return partitions[0] ?? 0;
   }
 
   private idPartition(id: string, what: 'reservation' | 'order'): number {

@@ -3,6 +3,7 @@ import { streamSubject, subjectToken, type Bus } from '../bus/bus.js';
 import { orderEvent } from '../decision.js';
 import type { Ledger, StoredEvent } from '../ledger.js';
 import type { Logger } from '../logger.js';
+import { cartHeaders } from './stream-seqs.js';
 
 // The outbox: NATS core delivers at most once, and an engine may die between a write reaching
 // disk and its events reaching NATS. So in a cluster an event leaves only from the ledger: every
@@ -14,11 +15,14 @@ import type { Logger } from '../logger.js';
 // The engine is not changed for this: withOutbox() wraps its ledger and stages an outbox entry
 // wherever the engine stages an event — a new history entry of an order (putOrder) is an
 // `order:` event, an appended event a `sku:` or `node:` one, and a node's order.released or
-// order.cancelled is also that node's fulfillment instruction.
+// order.cancelled is also that node's fulfillment instruction. An order event of a cluster cart
+// carries a header for the gateways: the home's `oo-cart`, a confirmed part's `oo-cart-home`.
 
 export interface OutboxEntry {
   subject: string;
   message: unknown;
+  /** Published as NATS headers beside `oo-partition`: what a gateway needs to number a cart's order topic (stream-seqs.ts). */
+  headers?: Record<string, string>;
 }
 
 /** What a ledger keeps for the outbox; storage/ implements it next to the rest of the ledger. */
@@ -45,10 +49,11 @@ export function withOutbox(ledger: Ledger & OutboxStore): Ledger {
   const putOrder = (snapshot: OrderSnapshot, live: boolean, isNew?: boolean): void => {
     const previous = isNew ? undefined : ledger.getOrder(snapshot.record.coreId);
     const seen = previous ? lastHistorySeq(previous) : 0;
+    const headers = cartHeadersOf(snapshot.record);
     for (const entry of snapshot.record.history) {
       if (entry.seq <= seen) continue;
       const event = orderEvent(snapshot, entry);
-      ledger.appendOutbox({ subject: streamSubject(event.topic), message: event });
+      ledger.appendOutbox({ subject: streamSubject(event.topic), message: event, ...(headers ? { headers } : {}) });
     }
     ledger.putOrder(snapshot, live, isNew);
   };
@@ -72,6 +77,13 @@ export function withOutbox(ledger: Ledger & OutboxStore): Ledger {
       return method;
     },
   });
+}
+
+/** A cart's home says so on every event; a confirmed part names its home (see cartHeaders). */
+function cartHeadersOf(record: OrderSnapshot['record']): Record<string, string> | undefined {
+  if (record.parts && record.parts.length > 0) return { [cartHeaders.home]: '1' };
+  if (record.cartHome) return { [cartHeaders.partOf]: record.cartHome };
+  return undefined;
 }
 
 function lastHistorySeq(snapshot: OrderSnapshot): number {
@@ -140,7 +152,7 @@ export class OutboxRelay {
     if (entries.length === 0) return;
     for (const { entry } of entries) {
       if (this.partition !== 0 && isNodeOwnEvent(entry)) continue;
-      this.bus.publish(entry.subject, entry.message, { headers: this.headers });
+      this.bus.publish(entry.subject, entry.message, { headers: entry.headers ? { ...entry.headers, ...this.headers } : this.headers });
     }
     this.publishedThroughId = entries[entries.length - 1].id;
     if (entries.length === outboxLimits.entriesPerPassMax) setImmediate(() => this.pass());
