@@ -7,6 +7,7 @@ import { orderMachine, type OrderDecision, type OrderEvent, type RerouteReason }
 import { skuInventoryMachine, type SkuInventoryDecision, type SkuInventoryEvent } from '../actors/sku-inventory/sku-inventory.machine.js';
 import { totalAvailable } from '../actors/sku-inventory/allocate.js';
 import { Admission } from './admission.js';
+import type { CapacityPeers } from './capacity-peers.js';
 import { assert } from './assert.js';
 import { subjectToken, type Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/memory-bus.js';
@@ -51,6 +52,8 @@ export interface EngineOptions {
   requireAuthorizedPayment?: boolean;
   /** Routing: the default strategy, per channel, and pickup transfers. */
   sourcing?: Partial<SourcingPolicy>;
+  /** In a cluster: where the other partitions' capacity counts are (a node's cap is the node's). */
+  capacityPeers?: { id: string; peers: CapacityPeers };
   /** Put before every new core id (a cluster partition's `p3-`), so an id tells who owns it. Default none. */
   idPrefix?: string;
 }
@@ -179,7 +182,7 @@ export class Engine {
     this.ledger = options.ledger;
     this.admission = new Admission(this.bounds);
     this.ledger.onBatch((_writes, _durableMs, waitedMs) => this.admission.observe(waitedMs));
-    this.sourcing = new Sourcing(() => this.nodesById.values(), this.ledger, this.currency, { ...defaultSourcingPolicy, ...options.sourcing });
+    this.sourcing = new Sourcing(() => this.nodesById.values(), this.ledger, this.currency, { ...defaultSourcingPolicy, ...options.sourcing }, options.capacityPeers);
     this.clock = options.clock ?? new SystemClock();
     this.logger = options.logger ?? silentLogger;
     this.bus = options.bus ?? new MemoryBus((error, subject) => this.logger.error({ err: error, subject }, 'bus handler failed'));

@@ -1,5 +1,6 @@
 import type { DeliveryPromise, Destination, NodeRecord, OrderSnapshot, Position, RoutingExplanation, Shipment, StoredCandidate, StoredRouting } from '../actors/domain.js';
 import { availableOf, terminalOrderStates } from '../actors/domain.js';
+import type { CapacityPeers } from './capacity-peers.js';
 import { EngineError } from './errors.js';
 import { distanceKm } from './geo.js';
 import type { Ledger } from './ledger.js';
@@ -84,7 +85,7 @@ export class CapacityCounter {
   private readonly counts = new Map<string, { localDate: string; used: number }>();
   private readonly byRecord = new Map<string, Map<string, string>>();
 
-  constructor(private readonly todayAt: (nodeId: string, atMs: number) => string | undefined) {}
+  constructor(readonly todayAt: (nodeId: string, atMs: number) => string | undefined) {}
 
   /** Rebuilds from the live records at start (a record counts on the local day it was created). */
   load(live: Iterable<OrderSnapshot>, nowMs: number): void {
@@ -156,11 +157,14 @@ export class Sourcing {
     private readonly ledger: Ledger,
     private readonly currency: { base: string; rates: Readonly<Record<string, number>> },
     readonly policy: SourcingPolicy = defaultSourcingPolicy,
+    /** In a cluster: the other partitions' and engines' counts, which a node's cap includes. */
+    private readonly peers?: { id: string; peers: CapacityPeers },
   ) {
     this.capacity = new CapacityCounter((nodeId, atMs) => {
       const node = this.prepared().get(nodeId);
       return node ? startDayOf(node, atMs).todayDate : undefined;
     });
+    peers?.peers.register(peers.id, () => this.capacity.asMap());
   }
 
   /** Restores what was learned and today's capacity use. */
@@ -211,7 +215,24 @@ export class Sourcing {
   }
 
   context(nowMs: number): PlanContext {
-    return { nowMs, capacityUsed: this.capacity.asMap(), rejectionRates: this.rejections.asMap(), learner: this.learner };
+    return { nowMs, capacityUsed: this.capacityUsed(nowMs), rejectionRates: this.rejections.asMap(), learner: this.learner };
+  }
+
+  /** What routing counts against a node's cap: this counter's orders, and in a cluster everyone else's. */
+  private capacityUsed(nowMs: number): PlanContext['capacityUsed'] {
+    const own = this.capacity.asMap();
+    const shared = this.peers;
+    if (!shared) return own;
+    const counter = this.capacity;
+    return {
+      get(nodeId: string) {
+        const mine = own.get(nodeId);
+        const localDate = counter.todayAt(nodeId, nowMs);
+        if (localDate === undefined) return mine;
+        const used = (mine?.localDate === localDate ? mine.used : 0) + shared.peers.othersUsed(shared.id, nodeId, localDate);
+        return { localDate, used };
+      },
+    } as unknown as PlanContext['capacityUsed'];
   }
 
   plan(request: SourcingRequest, stock: StockView, nowMs: number): PlanResult {

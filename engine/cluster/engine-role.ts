@@ -10,6 +10,8 @@ import { partitionIdPrefix } from './partitions.js';
 import { OutboxRelay, withOutbox } from './outbox.js';
 import { PartitionServer } from './partition-server.js';
 import { PartitionBus } from './stream-seqs.js';
+import { shareCapacity } from './capacity-share.js';
+import { CapacityPeers } from '../capacity-peers.js';
 
 // OO_ROLE=engine: the engine of the partitions this process can lease. One Engine (and one LMDB
 // ledger, `$OO_DATA_DIR/partitions/<p>/ledger`) per partition, each served on `inv.<p>.cmd`.
@@ -49,6 +51,9 @@ export async function runEngineRole(config: Config, logger: Logger): Promise<voi
 
   const dataDir = resolve(config.dataDir);
   const served: Served[] = [];
+  // A node's capacityPerDay is counted across the cluster: this process's partitions share their
+  // counters, and the engines exchange their totals every second.
+  const capacityPeers = new CapacityPeers();
   for (const partition of claimed) {
     const path = join(dataDir, 'partitions', String(partition), 'ledger');
     mkdirSync(path, { recursive: true });
@@ -65,6 +70,7 @@ export async function runEngineRole(config: Config, logger: Logger): Promise<voi
       currency: config.currency,
       requireAuthorizedPayment: config.requireAuthorizedPayment,
       sourcing: config.sourcing,
+      capacityPeers: { id: `p${partition}`, peers: capacityPeers },
     });
     relay.start();
     await engine.start();
@@ -73,6 +79,7 @@ export async function runEngineRole(config: Config, logger: Logger): Promise<voi
     server.start();
     served.push({ partition, ledger, engine, server, relay });
   }
+  const capacityShare = shareCapacity(bus, cluster.engineId, capacityPeers);
   await bus.flush();
   leases.startRenewing((partition, reason) => {
     // Another engine may be serving it now: this one must not answer for it a moment longer.
@@ -88,6 +95,7 @@ export async function runEngineRole(config: Config, logger: Logger): Promise<voi
     stopping = true;
     logger.info({ signal }, 'shutting down');
     for (const { server } of served) server.stop();
+    capacityShare.stop();
     // Commands already taken finish (their answers are sent as they become durable).
     await bus.flush().catch(() => {});
     for (const { engine, ledger, relay } of served) {

@@ -28,7 +28,7 @@ export interface TestEngine {
   stop(): Promise<void>;
 }
 
-export type EngineSettings = Pick<EngineOptions, 'acceptWithinMs' | 'review' | 'currency' | 'requireAuthorizedPayment'>;
+export type EngineSettings = Pick<EngineOptions, 'acceptWithinMs' | 'review' | 'currency' | 'requireAuthorizedPayment' | 'capacityPeers'>;
 
 export async function openEngine(dataDir: string, clock?: Clock, bounds?: Partial<EngineBounds>, options: EngineSettings = {}): Promise<TestEngine> {
   const ledger = new LmdbLedger({ path: join(dataDir, 'ledger') });
