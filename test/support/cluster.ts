@@ -3,9 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from './fixtures.js';
+import { captureOutput, repoRoot } from './fixtures.js';
 
-const logLinesMax = 10_000;
 
 export const clusterTokens = { ops: 'cluster-ops-token-0123456789', checkout: 'cluster-checkout-token-0123456789', viewer: 'cluster-viewer-token-0123456789' };
 
@@ -38,23 +37,7 @@ function spawnRole(role: 'engine' | 'gateway', settings: RoleSettings): { child:
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-16_384);
-  });
-  const lines: string[] = [];
-  const listeners: Array<(line: string) => void> = [];
-  let partial = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    const parts = (partial + chunk.toString()).split('\n');
-    partial = parts.pop() ?? '';
-    for (const line of parts) {
-      lines.push(line);
-      if (lines.length > logLinesMax) lines.shift();
-      for (const listener of listeners) listener(line);
-    }
-  });
-  return { child, lines, exited, onLine: (listener) => listeners.push(listener), stderr: () => stderr };
+  return { child, exited, ...captureOutput(child) };
 }
 
 /** Starts a process of the role and waits for its ready line (`serving` / `listening`). */

@@ -100,34 +100,18 @@ export async function startEngineProcess(dataDir: string, env: Record<string, st
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  // Every stdout line from the first, kept (the last `logLinesMax`) for tests that read the
-  // engine's own account: "recovered" comes before "listening".
-  const lines: string[] = [];
-  let partial = '';
-  let onLine: (line: string) => void = () => {};
-  child.stdout!.on('data', (chunk: Buffer) => {
-    const parts = (partial + chunk.toString()).split('\n');
-    partial = parts.pop() ?? '';
-    for (const line of parts) {
-      lines.push(line);
-      if (lines.length > logLinesMax) lines.shift();
-      onLine(line);
-    }
-  });
+  // Every stdout line from the first, kept for tests that read the engine's own account:
+  // "recovered" comes before "listening".
+  const { lines, onLine, stderr } = captureOutput(child);
   const port = await new Promise<number>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`engine did not start: ${stderr}`)), 30_000);
-    onLine = (line) => {
+    const timer = setTimeout(() => fail(new Error(`engine did not start: ${stderr()}`)), 30_000);
+    onLine((line) => {
       if (!line.includes('"msg":"listening"')) return;
       clearTimeout(timer);
       done((JSON.parse(line) as { port: number }).port);
-    };
-    child.once('exit', (code) => fail(new Error(`engine exited with ${code}: ${stderr}`)));
+    });
+    child.once('exit', (code) => fail(new Error(`engine exited with ${code}: ${stderr()}`)));
   });
-  onLine = () => {};
   const tokens = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as EngineProcess['tokens'];
   return {
     child,
@@ -149,6 +133,35 @@ export async function startEngineProcess(dataDir: string, env: Record<string, st
       await exited;
     },
   };
+}
+
+export interface CapturedOutput {
+  /** stdout lines, the last `logLinesMax`. */
+  lines: string[];
+  onLine(listener: (line: string) => void): void;
+  /** The last 16 KiB of stderr. */
+  stderr(): string;
+}
+
+/** A child process's stdout split into lines as they come, and the tail of its stderr: both bounded. */
+export function captureOutput(child: ChildProcess): CapturedOutput {
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-16_384);
+  });
+  const lines: string[] = [];
+  const listeners: Array<(line: string) => void> = [];
+  let partial = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const parts = (partial + chunk.toString()).split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) {
+      lines.push(line);
+      if (lines.length > logLinesMax) lines.shift();
+      for (const listener of listeners) listener(line);
+    }
+  });
+  return { lines, onLine: (listener) => listeners.push(listener), stderr: () => stderr };
 }
 
 /** A small JSON client over real HTTP (Node's fetch). */
