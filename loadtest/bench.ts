@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../engine/engine.js';
 import { isEngineError } from '../engine/errors.js';
+import { parseWrkResult, wrkResultLua, type WrkResult } from './wrk.js';
 import { silentLogger } from '../engine/logger.js';
 import { LmdbLedger } from '../storage/lmdb-ledger.js';
 
@@ -21,12 +22,7 @@ const repoRoot = resolve(here, '..', '..');
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 
-interface HttpResult {
-  requestsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  non2xx: number;
-}
+type HttpResult = WrkResult;
 
 async function inProcessHolds(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'oo-bench-'));
@@ -88,17 +84,9 @@ function wrk(url: string, token: string, body: string): HttpResult {
     `wrk.body = ${JSON.stringify(body)}`,
     'wrk.headers["content-type"] = "application/json"',
     `wrk.headers["authorization"] = "Bearer ${token}"`,
-    'local non2xx = 0',
-    'response = function(status) if status >= 300 then non2xx = non2xx + 1 end end',
-    'done = function(summary, latency)',
-    '  io.write(string.format("RESULT %f %f %f %d\\n", summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.errors.status))',
-    'end',
+    ...wrkResultLua,
   ].join('\n'));
-  const out = execFileSync('wrk', ['-t1', '-c64', `-d${seconds}s`, '-s', script, url], { encoding: 'utf8' });
-  const line = out.split('\n').find((l) => l.startsWith('RESULT'));
-  if (!line) throw new Error(`wrk printed no result:\n${out}`);
-  const [, rps, p50, p99, non2xx] = line.split(' ');
-  return { requestsPerSecond: Number(rps), p50Ms: Number(p50), p99Ms: Number(p99), non2xx: Number(non2xx) };
+  return parseWrkResult(execFileSync('wrk', ['-t1', '-c64', `-d${seconds}s`, '-s', script, url], { encoding: 'utf8' }));
 }
 
 interface HttpRound {

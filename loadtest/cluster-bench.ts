@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startNatsServer, type NatsServer } from '../test/support/nats-server.js';
+import { parseWrkResult, wrkResultLua, type WrkResult } from './wrk.js';
 
 // `npm run bench:cluster`: durable holds per second on a many-SKU workload (CLUSTER_BENCH_SKUS
 // SKUs, default 2,000, each hold one unit of a random one, stock ample), three ways, each round
@@ -49,13 +50,6 @@ function startProc(env: Record<string, string>, ready: string): Promise<Proc> {
   });
 }
 
-interface WrkResult {
-  requestsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  non2xx: number;
-}
-
 function wrkScript(dir: string): string {
   const script = join(dir, 'many-skus.lua');
   writeFileSync(script, [
@@ -66,21 +60,14 @@ function wrkScript(dir: string): string {
     '  local body = string.format(\'{"customerId":"c%d","destination":{"lat":41.9,"lon":-87.7},"lines":[{"sku":"BENCH-%d","qty":1}]}\', n % 100000, math.random(0, skus - 1))',
     `  return wrk.format("POST", "/v1/reservations", { ["content-type"] = "application/json", ["authorization"] = "Bearer ${tokens.OO_CHECKOUT_TOKEN}" }, body)`,
     'end',
-    'local non2xx = 0',
-    'response = function(status) if status >= 300 then non2xx = non2xx + 1 end end',
-    'done = function(summary, latency)',
-    '  io.write(string.format("RESULT %f %f %f %d\\n", summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.errors.status))',
-    'end',
+    ...wrkResultLua,
   ].join('\n'));
   return script;
 }
 
 async function wrk(port: number, connections: number, script: string): Promise<WrkResult> {
   const { stdout } = await run('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '-s', script, `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
-  const line = stdout.split('\n').find((l) => l.startsWith('RESULT'));
-  if (!line) throw new Error(`wrk printed no result:\n${stdout}`);
-  const [, rps, p50, p99, non2xx] = line.split(' ');
-  return { requestsPerSecond: Number(rps), p50Ms: Number(p50), p99Ms: Number(p99), non2xx: Number(non2xx) };
+  return parseWrkResult(stdout);
 }
 
 async function setUp(port: number): Promise<void> {
