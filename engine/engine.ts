@@ -618,18 +618,14 @@ export class Engine {
   }
 
   async getOrder(orderId: string): Promise<OrderView> {
-    const coreId = this.coreIdFor(orderId, 'ord_', 'order');
-    const snapshot = this.orderSnapshot(coreId);
-    if (!snapshot || !isOrder(snapshot)) throw notFound('order', orderId);
+    const { snapshot } = this.existingOrder(orderId);
     await this.ledger.durable();
     return orderView(snapshot);
   }
 
   async cancelOrder(orderId: string, lines?: LineRequest[]): Promise<OrderView> {
     this.checkLoad();
-    const coreId = this.coreIdFor(orderId, 'ord_', 'order');
-    const snapshot = this.orderSnapshot(coreId);
-    if (!snapshot || !isOrder(snapshot)) throw notFound('order', orderId);
+    const { coreId } = this.existingOrder(orderId);
     const decision = this.orderStep(coreId, { type: 'cancel', at: this.clock.now(), ...(lines ? { lines } : {}) });
     await this.commit(decision);
     return decision.body;
@@ -638,9 +634,7 @@ export class Engine {
   /** A person approves an order held for review: it is released to its nodes now. */
   async approveOrder(orderId: string): Promise<OrderView> {
     this.checkLoad();
-    const coreId = this.coreIdFor(orderId, 'ord_', 'order');
-    const snapshot = this.orderSnapshot(coreId);
-    if (!snapshot || !isOrder(snapshot)) throw notFound('order', orderId);
+    const { coreId } = this.existingOrder(orderId);
     let decision = this.orderStep(coreId, { type: 'review.approve', at: this.clock.now() });
     if (this.orderSnapshot(coreId)!.record.lines.some((l) => l.status === 'allocated')) {
       const dispatched = this.orderStep(coreId, { type: 'dispatch', at: this.clock.now(), acceptWithinMs: this.acceptWithinMs });
@@ -653,9 +647,7 @@ export class Engine {
   /** A person rejects an order held for review: it is cancelled and its stock returns. */
   async rejectOrder(orderId: string): Promise<OrderView> {
     this.checkLoad();
-    const coreId = this.coreIdFor(orderId, 'ord_', 'order');
-    const snapshot = this.orderSnapshot(coreId);
-    if (!snapshot || !isOrder(snapshot)) throw notFound('order', orderId);
+    const { coreId } = this.existingOrder(orderId);
     const decision = this.orderStep(coreId, { type: 'review.reject', at: this.clock.now() });
     await this.commit(decision);
     return decision.body;
@@ -664,9 +656,7 @@ export class Engine {
   async nodeEvent(nodeId: string, request: NodeEventRequest): Promise<OrderView> {
     this.checkLoad();
     if (!this.nodesById.has(nodeId)) throw notFound('node', nodeId);
-    const coreId = this.coreIdFor(request.orderId, 'ord_', 'order');
-    const snapshot = this.orderSnapshot(coreId);
-    if (!snapshot || !isOrder(snapshot)) throw notFound('order', request.orderId);
+    const { coreId, snapshot } = this.existingOrder(request.orderId);
     if (!snapshot.record.lines.some((line) => line.nodeId === nodeId)) {
       throw invalidState(`order ${request.orderId} has no lines at node ${nodeId}`, { nodeId, reason: 'no-lines-at-node' });
     }
@@ -1005,6 +995,14 @@ export class Engine {
     const live = this.orders.peek(coreId);
     if (live) return orderSnapshotOf(live);
     return this.ledger.getOrder(coreId);
+  }
+
+  /** An order by its public id (a hold not yet confirmed is not one): its core id and snapshot, or NOT_FOUND. */
+  private existingOrder(orderId: string): { coreId: string; snapshot: OrderSnapshot } {
+    const coreId = this.coreIdFor(orderId, 'ord_', 'order');
+    const snapshot = this.orderSnapshot(coreId);
+    if (!snapshot || !isOrder(snapshot)) throw notFound('order', orderId);
+    return { coreId, snapshot };
   }
 
   private coreIdFor(publicId: string, prefix: 'rsv_' | 'ord_', what: string): string {
