@@ -5,6 +5,8 @@
 // process's allocations of the last second may be missed, so a node can go over its cap by about
 // a second's worth of orders from the other processes, never by a multiple of the cap).
 
+import { setRecent } from './recent-map.js';
+
 /** Per node: the local date counted and the orders taken on it. */
 export type NodeCounts = ReadonlyMap<string, { localDate: string; used: number }>;
 
@@ -36,9 +38,7 @@ export class CapacityPeers {
 
   /** What another engine process says it has counted (its partitions together). */
   setRemote(engineId: string, counts: ReadonlyArray<readonly [string, string, number]>): void {
-    this.remote.delete(engineId);
-    this.remote.set(engineId, { at: this.now(), counts: new Map(counts.map(([nodeId, localDate, used]) => [nodeId, { localDate, used }])) });
-    if (this.remote.size > this.remotesMax) this.remote.delete(this.remote.keys().next().value!);
+    setRecent(this.remote, engineId, { at: this.now(), counts: new Map(counts.map(([nodeId, localDate, used]) => [nodeId, { localDate, used }])) }, this.remotesMax);
   }
 
   /** This process's counts, every local counter added up: what it tells the other engines. */

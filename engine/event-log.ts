@@ -1,6 +1,7 @@
 import { streamSubject, type Bus } from './bus/bus.js';
 import type { Ledger, StoredEvent } from './ledger.js';
 import { limits } from './limits.js';
+import { setRecent } from './recent-map.js';
 
 // Appends events to the ledger's log with a seq that rises by one per topic, and publishes them on
 // the bus only once they are durable: nobody hears of a change that a crash could take back.
@@ -42,12 +43,7 @@ export class EventLog {
   private nextSeq(topic: string): number {
     const cached = this.seqs.get(topic);
     const seq = (cached ?? this.ledger.lastSeq(topic)) + 1;
-    if (cached !== undefined) this.seqs.delete(topic);
-    this.seqs.set(topic, seq);
-    if (this.seqs.size > limits.topicSeqCacheMax) {
-      const oldest = this.seqs.keys().next().value;
-      if (oldest !== undefined) this.seqs.delete(oldest);
-    }
+    setRecent(this.seqs, topic, seq, limits.topicSeqCacheMax);
     return seq;
   }
 }

@@ -1,3 +1,4 @@
+import { setRecent } from './recent-map.js';
 import type { Destination } from '../actors/domain.js';
 
 // Fraud and risk rules that put an order in `exception` for a person to review, instead of
@@ -44,9 +45,7 @@ export class ReviewPolicy {
     recent.push(nowMs);
     // Only "more than the threshold" matters: past `perKeyMax` the oldest are forgotten.
     if (recent.length > perKeyMax) recent.splice(0, recent.length - perKeyMax);
-    windows.delete(key);
-    windows.set(key, recent);
-    if (windows.size > keysMax) windows.delete(windows.keys().next().value!);
+    setRecent(windows, key, recent, keysMax);
     return recent.length;
   }
 }

@@ -1,3 +1,4 @@
+import { setRecent } from '../recent-map.js';
 import { streamSubject, type Bus, type BusHandler, type PublishOptions, type RequestOptions, type SubscribeOptions, type Subscription } from '../bus/bus.js';
 import type { StoredEvent } from '../ledger.js';
 
@@ -106,26 +107,16 @@ export class StreamSeqs {
   private seen(key: string, seq: number): boolean {
     const last = this.sourceSeqs.get(key);
     if (last !== undefined && seq <= last) return true;
-    if (last !== undefined) this.sourceSeqs.delete(key);
-    this.sourceSeqs.set(key, seq);
-    if (this.sourceSeqs.size > this.topicsMax) {
-      const oldest = this.sourceSeqs.keys().next().value;
-      if (oldest !== undefined) this.sourceSeqs.delete(oldest);
-    }
+    setRecent(this.sourceSeqs, key, seq, this.topicsMax);
     return false;
   }
 
   private renumber<E extends StoredEvent>(event: E, multiSource: boolean): E {
     const previous = this.seqs.get(event.topic);
     const seq = multiSource ? (previous ?? this.forgottenSeqMax) + 1 : event.seq;
-    if (previous !== undefined) this.seqs.delete(event.topic);
-    this.seqs.set(event.topic, Math.max(seq, previous ?? 0));
     if (multiSource) this.renumbered.add(event.topic);
-    if (this.seqs.size > this.topicsMax) {
-      const [oldest, oldestSeq] = this.seqs.entries().next().value as [string, number];
-      this.seqs.delete(oldest);
-      if (this.renumbered.delete(oldest)) this.forgottenSeqMax = Math.max(this.forgottenSeqMax, oldestSeq);
-    }
+    const dropped = setRecent(this.seqs, event.topic, Math.max(seq, previous ?? 0), this.topicsMax);
+    if (dropped && this.renumbered.delete(dropped[0])) this.forgottenSeqMax = Math.max(this.forgottenSeqMax, dropped[1]);
     return multiSource ? { ...event, seq } : event;
   }
 }

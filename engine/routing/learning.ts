@@ -1,3 +1,4 @@
+import { setRecent } from '../recent-map.js';
 import { countDaysIn, localTime, weekdayMask } from './calendar.js';
 import { bandIndexOf } from './carriers.js';
 import { routingLimits } from './limits.js';
@@ -96,9 +97,7 @@ export class TransitLearner implements TransitEstimates {
     while (histogram.length <= days) histogram.push(0);
     histogram[days] += alpha;
     const meanDays = (previous?.meanDays ?? nominal) * (1 - alpha) + alpha * days;
-    this.entries.delete(key);
-    this.entries.set(key, { meanDays, samples: (previous?.samples ?? 0) + 1, histogram });
-    if (this.entries.size > this.options.entriesMax) this.entries.delete(this.entries.keys().next().value!);
+    setRecent(this.entries, key, { meanDays, samples: (previous?.samples ?? 0) + 1, histogram }, this.options.entriesMax);
     return true;
   }
 
@@ -164,9 +163,7 @@ export class RejectionTracker {
   /** One order the node answered: accepted (false) or rejected (true). */
   observe(nodeId: string, rejected: boolean): void {
     const previous = this.rates.get(nodeId) ?? 0;
-    this.rates.delete(nodeId);
-    this.rates.set(nodeId, previous + this.alpha * ((rejected ? 1 : 0) - previous));
-    if (this.rates.size > this.nodesMax) this.rates.delete(this.rates.keys().next().value!);
+    setRecent(this.rates, nodeId, previous + this.alpha * ((rejected ? 1 : 0) - previous), this.nodesMax);
   }
 
   rate(nodeId: string): number {
