@@ -113,7 +113,7 @@ export class CapacityCounter {
       const date = this.todayAt(nodeId, countedAtMs);
       if (date === undefined) continue;
       // Only today's count matters to routing; a count of another day starts over.
-      if (date !== this.todayAt(nodeId, nowMs)) continue;
+      if (countedAtMs !== nowMs && date !== this.todayAt(nodeId, nowMs)) continue;
       const count = this.counts.get(nodeId);
       if (count && count.localDate === date) count.used++;
       else this.counts.set(nodeId, { localDate: date, used: 1 });
