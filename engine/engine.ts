@@ -1,6 +1,6 @@
 import { createActor } from 'xstate';
-import type { Allocation, CartPart, Destination, NodeRecord, NodeStatus, OrderLine, OrderRecord, OrderSnapshot, RoutingExplanation, Shipment, StockMove } from '../actors/domain.js';
-import { lineHoldsStock, terminalOrderStates } from '../actors/domain.js';
+import type { Allocation, CartPart, DeliveryPromise, Destination, NodeRecord, NodeStatus, OrderLine, OrderRecord, OrderSnapshot, RoutingExplanation, Shipment, StockMove, StoredRouting } from '../actors/domain.js';
+import { availableOf, lineHoldsStock, terminalOrderStates } from '../actors/domain.js';
 import { fulfillmentNodeMachine, type FulfillmentNodeDecision, type NodeDefinition } from '../actors/fulfillment-node/fulfillment-node.machine.js';
 import { notYetAccepted, type Assignment, type LineRequest, type NodeEventType } from '../actors/order/lines.js';
 import { orderMachine, type OrderDecision, type OrderEvent, type RerouteReason } from '../actors/order/order.machine.js';
@@ -14,6 +14,7 @@ import { MemoryBus } from './bus/memory-bus.js';
 import { SystemClock, type Clock, type TimerHandle } from './clock.js';
 import { EngineError, invalidState, notFound, overloaded } from './errors.js';
 import { EventLog } from './event-log.js';
+import { cartShape, HoldTurn } from './hold-turn.js';
 import { coreIdOf, newCoreId, orderIdOf } from './ids.js';
 import type { Ledger, StoredEvent } from './ledger.js';
 import { limits } from './limits.js';
@@ -150,6 +151,9 @@ export class Engine {
   private readonly sourcing: Sourcing;
   /** Nodes not online, for routing explanations; dropped when a node changes. */
   private excluded: RoutingExplanation['excluded'] | undefined;
+  /** Holds waiting for the end of the turn (bounded: past it, OVERLOADED). */
+  private holdQueue: Array<{ request: ReservationRequest; idempotency: IdempotencyKey | undefined; resolve: (answer: Answer<ReservationView>) => void; reject: (error: unknown) => void }> = [];
+  private holdTurnScheduled = false;
   private readonly idempotencyInflight = new Map<string, { fingerprint: string; answer: Promise<Answer<unknown>> }>();
   private readonly dirtySkus = new Set<string>();
   private readonly purchaseLimits = new PurchaseLimits();
@@ -560,8 +564,32 @@ export class Engine {
 
   // ---- checkout --------------------------------------------------------------------------------
 
+  /**
+   * Holds wait for the end of the event-loop turn, then are decided together in arrival order
+   * (engine/hold-turn.ts): the same cart shares one plan and one take per SKU.
+   */
   createReservation(request: ReservationRequest, idempotency?: IdempotencyKey): Promise<Answer<ReservationView>> {
-    return this.idempotent(idempotency, 201, () => this.hold(request));
+    if (this.holdQueue.length >= limits.holdQueueMax) return Promise.reject(overloaded('too many holds waiting for their turn'));
+    return new Promise((resolve, reject) => {
+      this.holdQueue.push({ request, idempotency, resolve, reject });
+      if (this.holdTurnScheduled) return;
+      this.holdTurnScheduled = true;
+      setImmediate(() => this.runHoldTurn());
+    });
+  }
+
+  private runHoldTurn(): void {
+    this.holdTurnScheduled = false;
+    const queue = this.holdQueue;
+    this.holdQueue = [];
+    const turn = new HoldTurn(this.clock.now());
+    try {
+      for (const { request, idempotency, resolve, reject } of queue) {
+        this.idempotent(idempotency, 201, () => this.hold(request, turn)).then(resolve, reject);
+      }
+    } finally {
+      this.applyTurnTakes(turn);
+    }
   }
 
   confirmReservation(reservationId: string, request: ConfirmRequest, idempotency?: IdempotencyKey): Promise<Answer<OrderView>> {
@@ -765,17 +793,27 @@ export class Engine {
 
   // ---- internals: decisions --------------------------------------------------------------------
 
-  private hold(request: ReservationRequest): Decision<ReservationView> {
+  private hold(request: ReservationRequest, turn?: HoldTurn): Decision<ReservationView> {
     // Refusals that write nothing come before the load checks: a sold-out buyer hears 409, not
     // 503, however busy the ledger is.
     this.checkAlive();
-    const now = this.clock.now();
+    const now = turn?.nowMs ?? this.clock.now();
     const lines = mergeLineRequests(request.lines);
     const overLimit = this.purchaseLimits.check(request.customerId, lines);
     if (overLimit) throw overLimit;
     if (request.currency !== undefined && request.currency !== this.currency.base && this.currency.rates[request.currency] === undefined) {
       throw new EngineError('VALIDATION_FAILED', `no exchange rate for ${request.currency}`, { field: 'currency' });
     }
+    // The same cart earlier in this turn: its plan, while its nodes still have the units.
+    const shape = turn ? cartShape(request) : undefined;
+    const shared = shape === undefined ? undefined : turn!.plans.get(shape);
+    if (shared && this.fitsInTurn(shared.moves, turn!)) {
+      this.checkLoad();
+      turn!.add(shared.moves);
+      return this.heldRecord(request, now, shared.moves, shared.promise, shared.routing, undefined, []);
+    }
+    // A fresh plan reads the positions as they are: the turn's shared takes are applied first.
+    if (turn) this.applyTurnTakes(turn);
     // Sold out is the common answer of a flash sale: said from the SKU actors' positions, before
     // any routing, when the online nodes together lack a line.
     const online = this.ranker.online();
@@ -807,6 +845,40 @@ export class Engine {
       done.push(this.skus.begin(sku));
       this.persistPositions(sku, [...new Set(held.filter((m) => m.sku === sku).map((m) => m.nodeId))]);
     }
+    const promise = this.sourcing.promiseOf(planned.plan);
+    const routing = this.sourcing.explanation(planned.plan, sourcingRequest, this.excludedNodes());
+    // Shared with the same carts later in the turn, unless a node's daily capacity makes each hold count.
+    if (shape !== undefined && held.every((m) => this.sourcing.prepared().get(m.nodeId)?.node.capacityPerDay === undefined)) {
+      turn!.plans.set(shape, { moves: held, promise, routing });
+    }
+    return this.heldRecord(request, now, held, promise, routing, fulfillment, done, coreId);
+  }
+
+  /** Whether a shared plan's units are still there, after what the turn has taken already, and the actors' mailboxes have room. */
+  private fitsInTurn(moves: readonly StockMove[], turn: HoldTurn): boolean {
+    for (const { sku, nodeId, qty } of moves) {
+      const position = this.skus.peek(sku)?.context.positions[nodeId];
+      if (!position || availableOf(position) - turn.pendingAt(sku, nodeId) < qty) return false;
+      if (!this.skus.admits(sku, (turn.pendingHolds.get(sku) ?? 0) + 1)) return false;
+    }
+    return true;
+  }
+
+  /** Applies the units the turn's shared plans took at the SKU actors: one take per SKU, positions written once. */
+  private applyTurnTakes(turn: HoldTurn): void {
+    if (turn.pending.size === 0) return;
+    for (const { sku, holds, allocations } of turn.drain()) {
+      const decision = this.skus.send(sku, { type: 'take', ownerId: `turn of ${holds} holds`, allocations })![0];
+      // Every unit was checked against the positions and the turn's earlier takes: a refusal is the engine disagreeing with itself.
+      assert(decision?.type === 'decided' && decision.outcome === 'held', `the SKU actor refused the turn's units of ${sku}: ${decision?.type === 'refused' ? decision.reason : 'no decision'}`);
+      const end = this.skus.begin(sku, holds);
+      this.ledger.durable().then(end, end);
+      this.persistPositions(sku, allocations.map((a) => a.nodeId));
+    }
+  }
+
+  /** A new hold's record, staged with its indexes, and the decision answering it. */
+  private heldRecord(request: ReservationRequest, now: number, held: readonly StockMove[], promise: DeliveryPromise, routing: StoredRouting, fulfillment: ReservationRequest['fulfillment'], done: Array<() => void>, coreId = this.idPrefix + newCoreId(now)): Decision<ReservationView> {
     const ttlSeconds = request.ttlSeconds ?? limits.ttlSecondsDefault;
     const amount = orderValue(request.lines, request.currency, this.currency.rates, this.currency.base);
     const record: OrderRecord = {
@@ -816,10 +888,10 @@ export class Engine {
       destination: request.destination,
       createdAt: now,
       expiresAt: now + ttlSeconds * 1000,
-      lines: held.map((m): OrderLine => ({ ...m, status: 'held' })),
-      promise: this.sourcing.promiseOf(planned.plan),
+      lines: held.map((m): OrderLine => ({ sku: m.sku, nodeId: m.nodeId, qty: m.qty, status: 'held' })),
+      promise,
       history: [{ seq: 1, at: iso(now), type: 'reservation.held' }],
-      routing: this.sourcing.explanation(planned.plan, sourcingRequest, this.excludedNodes()),
+      routing,
       ...(fulfillment ? { fulfillment } : {}),
       ...(amount !== undefined ? { value: { amount, currency: this.currency.base } } : {}),
       ...(request.parts && request.parts.length > 0 ? { parts: request.parts.map(({ partition, reservationId }) => ({ partition, reservationId })) } : {}),

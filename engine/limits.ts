@@ -12,6 +12,8 @@ export const limits = {
   /** Request bodies over this are refused (413) as soon as the size is known. */
   bodyBytesMax: 64 * 1024,
 
+  /** Holds waiting for the end of the event-loop turn to be decided together. At the bound: OVERLOADED. */
+  holdQueueMax: 20_000,
   /** Commands accepted by one actor and not yet durable. At the bound: OVERLOADED. */
   actorInflightMax: 20_000,
   /** Writes staged in the ledger and not yet on disk, across the engine. At the bound: OVERLOADED. */

@@ -88,17 +88,22 @@ export class ActorRuntime<TLogic extends AnyStateMachine, TEmitted> {
     return this.entries.get(key)?.actor.getSnapshot();
   }
 
-  /** Marks a command as accepted and not yet durable; the returned function ends it. */
-  begin(key: string): () => void {
+  /** Marks `count` commands as accepted and not yet durable; the returned function ends them. */
+  begin(key: string, count = 1): () => void {
     const entry = this.entries.get(key);
     if (!entry) return () => {};
-    entry.inflight++;
+    entry.inflight += count;
     let ended = false;
     return () => {
       if (ended) return;
       ended = true;
-      entry.inflight--;
+      entry.inflight -= count;
     };
+  }
+
+  /** Whether the actor for `key` may accept `more` commands besides those in flight (its mailbox bound). */
+  admits(key: string, more: number): boolean {
+    return (this.entries.get(key)?.inflight ?? 0) + more <= this.kind.inflightMax;
   }
 
   /** Drops the live actor for `key` (its state is in the ledger). */

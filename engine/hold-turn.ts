@@ -1,0 +1,72 @@
+import type { DeliveryPromise, StockMove, StoredRouting } from '../actors/domain.js';
+import type { ReservationRequest } from './engine.js';
+
+// Holds arriving in one event-loop turn are decided together, one after another in one
+// synchronous step (nothing else can run in between). What they can share, they share:
+//
+// - One plan per cart shape. A flash sale sends thousands of identical carts (same lines, same
+//   destination, same options); the first is planned, the others take the same units from the same
+//   nodes while those still have them. Within the turn nothing the plan read changes except the
+//   stock it takes, and less stock at the chosen nodes cannot make another plan better, so the
+//   plan is still the one routing would choose. Plans whose nodes have a daily capacity are not
+//   shared: each hold raises the node's capacity term. Pickups (the pickup point depends on the
+//   stock) and carts with parts in other partitions are planned each time.
+// - One take per SKU. The units of shared plans are taken at the SKU actor in one command, and its
+//   positions written once, when the turn ends or before the next hold that needs a fresh plan
+//   (which must see the positions as they are).
+
+/** A plan that holds of the same cart shape in this turn reuse: the units, the promise, the explanation. */
+export interface SharedPlan {
+  moves: readonly StockMove[];
+  promise: DeliveryPromise;
+  routing: StoredRouting;
+}
+
+export class HoldTurn {
+  /** By cart shape; bounded by the holds queued for the turn. */
+  readonly plans = new Map<string, SharedPlan>();
+  /** Units of shared plans taken in this turn and not yet applied at the SKU actors: SKU → node → units. */
+  readonly pending = new Map<string, Map<string, number>>();
+  /** Holds per SKU among the pending units (their in-flight marks at the actor). */
+  readonly pendingHolds = new Map<string, number>();
+
+  constructor(readonly nowMs: number) {}
+
+  pendingAt(sku: string, nodeId: string): number {
+    return this.pending.get(sku)?.get(nodeId) ?? 0;
+  }
+
+  add(moves: readonly StockMove[]): void {
+    const counted = new Set<string>();
+    for (const { sku, nodeId, qty } of moves) {
+      let byNode = this.pending.get(sku);
+      if (!byNode) this.pending.set(sku, (byNode = new Map()));
+      byNode.set(nodeId, (byNode.get(nodeId) ?? 0) + qty);
+      if (counted.has(sku)) continue;
+      counted.add(sku);
+      this.pendingHolds.set(sku, (this.pendingHolds.get(sku) ?? 0) + 1);
+    }
+  }
+
+  /** Takes the pending units out of the turn (to apply them at the actors). */
+  drain(): Array<{ sku: string; holds: number; allocations: Array<{ nodeId: string; qty: number }> }> {
+    const out: Array<{ sku: string; holds: number; allocations: Array<{ nodeId: string; qty: number }> }> = [];
+    for (const [sku, byNode] of this.pending) {
+      out.push({ sku, holds: this.pendingHolds.get(sku) ?? 0, allocations: [...byNode].map(([nodeId, qty]) => ({ nodeId, qty })) });
+    }
+    this.pending.clear();
+    this.pendingHolds.clear();
+    return out;
+  }
+}
+
+/**
+ * What a hold's plan depends on, as one string; undefined when the hold is planned on its own
+ * (pickups, carts with parts elsewhere). The customer, the TTL and the currency do not change a plan.
+ */
+export function cartShape(request: ReservationRequest): string | undefined {
+  if (request.fulfillment?.type === 'pickup' || (request.parts && request.parts.length > 0)) return undefined;
+  let key = `${request.destination.lat}\u0000${request.destination.lon}\u0000${request.channel ?? ''}\u0000${request.strategy ?? ''}\u0000${request.allowSplit ?? ''}\u0000${request.maxShipments ?? ''}\u0000${request.deliveryBy ?? ''}\u0000${request.deliveryByPolicy ?? ''}\u0000${request.fulfillment?.type ?? ''}\u0000${request.fulfillment?.transfers ?? ''}`;
+  for (const line of request.lines) key += `\u0000${line.sku}\u0000${line.qty}`;
+  return key;
+}
