@@ -37,7 +37,12 @@ export const isOrder = (snapshot: OrderSnapshot): boolean => snapshot.state !== 
 
 export const orderTopic = (coreId: string): string => `order:${orderIdOf(coreId)}`;
 
-const iso = (ms: number): string => new Date(ms).toISOString();
+let lastIso = { ms: Number.NaN, text: '' };
+/** ISO 8601 of an instant. The holds of one turn share their instant: the last one is kept. */
+export function iso(ms: number): string {
+  if (lastIso.ms !== ms) lastIso = { ms, text: new Date(ms).toISOString() };
+  return lastIso.text;
+}
 
 /**
  * An order's stream events are its history entries: the entry's seq is the event's seq on

@@ -22,7 +22,7 @@ import { silentLogger, type Logger } from './logger.js';
 import { BackorderIndex, PurchaseLimits } from './read-models.js';
 import { auditLedger, repairPositions, type AuditReport } from './recovery.js';
 import { orderValue, ReviewPolicy, type ReviewRules } from './review.js';
-import { emptyDecision, heldBefore, isOrder, merge, mergeLineRequests, orderEvent, type Decision } from './decision.js';
+import { emptyDecision, heldBefore, isOrder, iso, merge, mergeLineRequests, orderEvent, type Decision } from './decision.js';
 import { orderSnapshotOf, restoreOrderActor } from './order-snapshot.js';
 import { CandidateRanker } from './routing/simple-router.js';
 import type { StockView, Strategy } from './routing/mod.js';
@@ -128,7 +128,6 @@ export interface RecoveryReport {
   expiredAtStart: number;
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 type SkuRuntime = ActorRuntime<typeof skuInventoryMachine, SkuInventoryDecision>;
 type OrderRuntime = ActorRuntime<typeof orderMachine, OrderDecision>;
@@ -583,13 +582,43 @@ export class Engine {
     const queue = this.holdQueue;
     this.holdQueue = [];
     const turn = new HoldTurn(this.clock.now());
+    // Holds without an idempotency key are answered together once the batch is durable (what
+    // commit() does for one decision); keyed ones go through idempotent() as every command does.
+    const decided: Array<{ decision: Decision<ReservationView>; resolve: (answer: Answer<ReservationView>) => void; reject: (error: unknown) => void }> = [];
     try {
       for (const { request, idempotency, resolve, reject } of queue) {
-        this.idempotent(idempotency, 201, () => this.hold(request, turn)).then(resolve, reject);
+        if (idempotency) {
+          this.idempotent(idempotency, 201, () => this.hold(request, turn)).then(resolve, reject);
+          continue;
+        }
+        try {
+          decided.push({ decision: this.hold(request, turn), resolve, reject });
+        } catch (error) {
+          reject(error);
+        }
       }
     } finally {
       this.applyTurnTakes(turn);
     }
+    if (decided.length === 0) return;
+    const endAll = (): void => {
+      for (const { decision } of decided) for (const end of decision.done) end();
+    };
+    this.ledger.durable().then(
+      () => {
+        endAll();
+        for (const { decision, resolve } of decided) {
+          this.events.publish(decision.events);
+          resolve({ status: 201, body: decision.body, replayed: false });
+        }
+      },
+      (error: unknown) => {
+        endAll();
+        this.fail(error);
+        const unavailable = new EngineError('UNAVAILABLE', 'the ledger could not write; the engine is stopping', {}, 5);
+        for (const { reject } of decided) reject(unavailable);
+      },
+    );
   }
 
   confirmReservation(reservationId: string, request: ConfirmRequest, idempotency?: IdempotencyKey): Promise<Answer<OrderView>> {
