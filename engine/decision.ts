@@ -1,6 +1,7 @@
 import type { HistoryEntry, OrderSnapshot } from '../actors/domain.js';
 import type { LineRequest } from '../actors/order/lines.js';
 import { orderIdOf } from './ids.js';
+import { iso } from './iso.js';
 import type { StoredEvent } from './ledger.js';
 
 // What one step of the engine decided, before it is durable: the answer, the events to publish,
@@ -37,12 +38,7 @@ export const isOrder = (snapshot: OrderSnapshot): boolean => snapshot.state !== 
 
 export const orderTopic = (coreId: string): string => `order:${orderIdOf(coreId)}`;
 
-let lastIso = { ms: Number.NaN, text: '' };
-/** ISO 8601 of an instant. The holds of one turn share their instant: the last one is kept. */
-export function iso(ms: number): string {
-  if (lastIso.ms !== ms) lastIso = { ms, text: new Date(ms).toISOString() };
-  return lastIso.text;
-}
+
 
 /**
  * An order's stream events are its history entries: the entry's seq is the event's seq on

@@ -1,5 +1,6 @@
 import { availableOf, type NodeRecord, type OrderLine, type OrderSnapshot, type Position, type ReservationStatus, type RoutingExplanation, type StoredRouting } from '../actors/domain.js';
 import { orderIdOf, reservationIdOf } from './ids.js';
+import { iso } from './iso.js';
 
 // What the API returns, shaped from records. Pure.
 
@@ -64,8 +65,8 @@ export function reservationView(snapshot: OrderSnapshot) {
     status,
     customerId: record.customerId,
     channel: record.channel,
-    createdAt: new Date(record.createdAt).toISOString(),
-    expiresAt: new Date(record.expiresAt).toISOString(),
+    createdAt: iso(record.createdAt),
+    expiresAt: iso(record.expiresAt),
     allocations: allocationsOf(lines),
     promise: record.promise,
     ...(status === 'confirmed' ? { orderId: orderIdOf(record.coreId) } : {}),

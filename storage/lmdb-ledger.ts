@@ -310,14 +310,15 @@ export class LmdbLedger implements Ledger, OutboxStore {
 
   private scheduleFlush(): void {
     if (this.batch.stagedAt === 0) this.batch.stagedAt = performance.now();
-    // While a batch is being written, the next one keeps growing: it is flushed the moment the
-    // first is on disk. One fsync in flight at a time makes the batches as large as the load.
+    // While a batch is being committed, the next one keeps growing: it is applied the moment the
+    // first has committed (its sync to disk overlaps the next commit). One commit at a time makes
+    // the batches as large as the load.
     if (this.flushScheduled || this.flushing) return;
     this.flushScheduled = true;
     setImmediate(() => this.flush());
   }
 
-  /** Applies the staged batch in one transaction; resolves its promise once flushed to disk. */
+  /** Applies the staged batch in one transaction; resolves its promise once it (and every batch before it) is flushed to disk. */
   private flush(): void {
     this.flushScheduled = false;
     const batch = this.batch;
@@ -340,18 +341,23 @@ export class LmdbLedger implements Ledger, OutboxStore {
       committed.catch(ignore);
       committed = op.remove ? op.db.remove(op.key) : op.db.put(op.key, op.value);
     }
+    // With lmdb-js's overlappingSync (its default here), a transaction's commit resolves before its
+    // sync: the next batch's transaction starts as soon as this one has committed, while this
+    // one is synced to disk. Each batch is acknowledged when its own sync is done, in order.
+    const previous = this.lastDurable;
     const durable = committed.then(() => {
       for (const after of batch.afterCommit) after();
-      return this.root.flushed;
+      this.flushing = false;
+      if (this.batch.size() > 0) this.scheduleFlush();
+      const synced = this.root.flushed;
+      return previous.then(() => synced);
     });
     durable.then(
       () => {
         if (stagedNow > this.flushedCount) this.flushedCount = stagedNow;
-        this.flushing = false;
         const now = performance.now();
         for (const listener of this.batchListeners) listener(writes, now - startedMs, now - batch.stagedAt);
         batch.durable.resolve();
-        if (this.batch.size() > 0) this.flush();
       },
       (error: unknown) => {
         // A failed write means memory and disk disagree: durable() rejects from then on, and the
