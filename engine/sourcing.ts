@@ -83,7 +83,8 @@ const learningSaveEvery = 50;
  */
 export class CapacityCounter {
   private readonly counts = new Map<string, { localDate: string; used: number }>();
-  private readonly byRecord = new Map<string, Map<string, string>>();
+  /** Per live record, where it counts: node id and local date, in pairs (a record has a node or two; an array beats a Map). */
+  private readonly byRecord = new Map<string, string[]>();
 
   constructor(readonly todayAt: (nodeId: string, atMs: number) => string | undefined) {}
 
@@ -101,15 +102,20 @@ export class CapacityCounter {
   private apply(after: OrderSnapshot, countedAtMs: number, nowMs: number): void {
     const coreId = after.record.coreId;
     const active = activeNodes(after);
-    let counted = this.byRecord.get(coreId);
-    for (const [nodeId, date] of counted ?? []) {
-      if (active.includes(nodeId)) continue;
+    const before = this.byRecord.get(coreId);
+    let counted: string[] | undefined;
+    for (let i = 0; before !== undefined && i < before.length; i += 2) {
+      const nodeId = before[i];
+      const date = before[i + 1];
+      if (active.includes(nodeId)) {
+        (counted ??= []).push(nodeId, date);
+        continue;
+      }
       const count = this.counts.get(nodeId);
       if (count && count.localDate === date && count.used > 0) count.used--;
-      counted!.delete(nodeId);
     }
     for (const nodeId of active) {
-      if (counted?.has(nodeId)) continue;
+      if (counted !== undefined && countedAt(counted, nodeId)) continue;
       const date = this.todayAt(nodeId, countedAtMs);
       if (date === undefined) continue;
       // Only today's count matters to routing; a count of another day starts over.
@@ -117,10 +123,13 @@ export class CapacityCounter {
       const count = this.counts.get(nodeId);
       if (count && count.localDate === date) count.used++;
       else this.counts.set(nodeId, { localDate: date, used: 1 });
-      if (!counted) this.byRecord.set(coreId, (counted = new Map()));
-      counted.set(nodeId, date);
+      (counted ??= []).push(nodeId, date);
     }
-    if (terminalOrderStates.has(after.state) || counted?.size === 0) this.byRecord.delete(coreId);
+    if (terminalOrderStates.has(after.state) || counted === undefined) {
+      if (before !== undefined) this.byRecord.delete(coreId);
+    } else {
+      this.byRecord.set(coreId, counted);
+    }
   }
 
   asMap(): ReadonlyMap<string, { localDate: string; used: number }> {
@@ -134,6 +143,11 @@ export class CapacityCounter {
 }
 
 const noNodes: readonly string[] = Object.freeze([]);
+
+function countedAt(pairs: readonly string[], nodeId: string): boolean {
+  for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === nodeId) return true;
+  return false;
+}
 
 /** The nodes whose capacity a record takes: where it has lines not cancelled and not moved away (a few; an array beats a Set). */
 function activeNodes(snapshot: OrderSnapshot): readonly string[] {
