@@ -59,6 +59,7 @@ export function orderEvent(snapshot: OrderSnapshot, entry: HistoryEntry): Stored
 
 /** Lines of the same SKU are one line: the sum of their quantities. Order of first appearance. */
 export function mergeLineRequests(lines: readonly LineRequest[]): LineRequest[] {
+  if (lines.length === 1) return [{ sku: lines[0].sku, qty: lines[0].qty }];
   const bySku = new Map<string, number>();
   for (const { sku, qty } of lines) bySku.set(sku, (bySku.get(sku) ?? 0) + qty);
   return [...bySku].map(([sku, qty]) => ({ sku, qty }));

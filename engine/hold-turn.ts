@@ -37,14 +37,13 @@ export class HoldTurn {
   }
 
   add(moves: readonly StockMove[]): void {
-    const counted = new Set<string>();
-    for (const { sku, nodeId, qty } of moves) {
+    for (let i = 0; i < moves.length; i++) {
+      const { sku, nodeId, qty } = moves[i];
       let byNode = this.pending.get(sku);
       if (!byNode) this.pending.set(sku, (byNode = new Map()));
       byNode.set(nodeId, (byNode.get(nodeId) ?? 0) + qty);
-      if (counted.has(sku)) continue;
-      counted.add(sku);
-      this.pendingHolds.set(sku, (this.pendingHolds.get(sku) ?? 0) + 1);
+      // One hold per SKU, however many of its nodes the plan splits it over.
+      if (!skuBefore(moves, i, sku)) this.pendingHolds.set(sku, (this.pendingHolds.get(sku) ?? 0) + 1);
     }
   }
 
@@ -58,6 +57,11 @@ export class HoldTurn {
     this.pendingHolds.clear();
     return out;
   }
+}
+
+function skuBefore(moves: readonly StockMove[], end: number, sku: string): boolean {
+  for (let i = 0; i < end; i++) if (moves[i].sku === sku) return true;
+  return false;
 }
 
 /**
