@@ -1,6 +1,6 @@
 import { createActor } from 'xstate';
 import type { Allocation, CartPart, DeliveryPromise, Destination, NodeRecord, NodeStatus, OrderLine, OrderRecord, OrderSnapshot, RoutingExplanation, Shipment, StockMove, StoredRouting } from '../actors/domain.js';
-import { availableOf, lineHoldsStock, terminalOrderStates } from '../actors/domain.js';
+import { lineHoldsStock, terminalOrderStates } from '../actors/domain.js';
 import { fulfillmentNodeMachine, type FulfillmentNodeDecision, type NodeDefinition } from '../actors/fulfillment-node/fulfillment-node.machine.js';
 import { notYetAccepted, type Assignment, type LineRequest, type NodeEventType } from '../actors/order/lines.js';
 import { orderMachine, type OrderDecision, type OrderEvent, type RerouteReason } from '../actors/order/order.machine.js';
@@ -582,7 +582,7 @@ export class Engine {
     this.holdTurnScheduled = false;
     const queue = this.holdQueue;
     this.holdQueue = [];
-    const turn = new HoldTurn(this.clock.now());
+    const turn = new HoldTurn(this.clock.now(), (sku) => this.skus.snapshot(sku)!.context.positions);
     // Holds without an idempotency key are answered together once the batch is durable (what
     // commit() does for one decision); keyed ones go through idempotent() as every command does.
     const decided: Array<{ decision: Decision<ReservationView>; resolve: (answer: Answer<ReservationView>) => void; reject: (error: unknown) => void }> = [];
@@ -837,22 +837,23 @@ export class Engine {
     // The same cart earlier in this turn: its plan, while its nodes still have the units.
     const shape = turn ? cartShape(request) : undefined;
     const shared = shape === undefined ? undefined : turn!.plans.get(shape);
-    if (shared && this.fitsInTurn(shared.moves, turn!)) {
+    if (shared && turn!.fits(shared.moves)) {
       this.checkLoad();
+      this.checkMailboxes(shared.moves, turn!);
       turn!.add(shared.moves);
       return this.heldRecord(request, now, shared.moves, shared.promise, shared.routing, undefined, []);
     }
-    // A fresh plan reads the positions as they are: the turn's shared takes are applied first.
-    if (turn) this.applyTurnTakes(turn);
-    // Sold out is the common answer of a flash sale: said from the SKU actors' positions, before
-    // any routing, when the online nodes together lack a line.
+    // Sold out is the common answer of a flash sale: said from the stock, before any routing,
+    // when the online nodes together lack a line.
+    const stock = turn ? turn.stock : this.stockView();
     const online = this.ranker.online();
     for (const { sku, qty } of lines) {
-      const available = totalAvailable(this.skus.snapshot(sku)!.context.positions, online);
+      const table = stock.get(sku);
+      let available = 0;
+      for (const nodeId of online) available += table?.get(nodeId) ?? 0;
       if (available < qty) throw new EngineError('INSUFFICIENT_STOCK', `not enough ${sku} for ${qty} at the nodes allowed to serve it`, { sku, requested: qty, available, reason: 'not_enough_stock' });
     }
     this.checkLoad();
-    const stock = this.stockView();
     const fulfillment = this.pickupPoint(request.fulfillment, request.destination, lines, stock);
     const sourcingRequest: SourcingRequest = {
       destination: request.destination,
@@ -868,12 +869,22 @@ export class Engine {
     const planned = this.sourcing.plan(sourcingRequest, stock, now);
     if (!planned.ok) throw planError(planned.failure);
     const coreId = this.idPrefix + newCoreId(now);
-    // All lines or none: the plan's units are taken per SKU; a refusal gives back what was taken.
-    const held = this.takePlanned(coreId, planned.plan.allocations);
     const done: Array<() => void> = [];
-    for (const sku of new Set(held.map((m) => m.sku))) {
-      done.push(this.skus.begin(sku));
-      this.persistPositions(sku, [...new Set(held.filter((m) => m.sku === sku).map((m) => m.nodeId))]);
+    let held: StockMove[];
+    if (turn) {
+      // Taken in the turn's table now, at the SKU actors when the turn ends.
+      held = bySku(planned.plan.allocations);
+      // The plan read this very table: units it lacks are the engine disagreeing with itself.
+      assert(turn.fits(held), 'a plan took units the turn does not have');
+      this.checkMailboxes(held, turn);
+      turn.add(held);
+    } else {
+      // All lines or none: the plan's units are taken per SKU; a refusal gives back what was taken.
+      held = this.takePlanned(coreId, planned.plan.allocations);
+      for (const sku of new Set(held.map((m) => m.sku))) {
+        done.push(this.skus.begin(sku));
+        this.persistPositions(sku, [...new Set(held.filter((m) => m.sku === sku).map((m) => m.nodeId))]);
+      }
     }
     const promise = this.sourcing.promiseOf(planned.plan);
     const routing = this.sourcing.explanation(planned.plan, sourcingRequest, this.excludedNodes());
@@ -884,17 +895,15 @@ export class Engine {
     return this.heldRecord(request, now, held, promise, routing, fulfillment, done, coreId);
   }
 
-  /** Whether a shared plan's units are still there, after what the turn has taken already, and the actors' mailboxes have room. */
-  private fitsInTurn(moves: readonly StockMove[], turn: HoldTurn): boolean {
-    for (const { sku, nodeId, qty } of moves) {
-      const position = this.skus.peek(sku)?.context.positions[nodeId];
-      if (!position || availableOf(position) - turn.pendingAt(sku, nodeId) < qty) return false;
-      if (!this.skus.admits(sku, (turn.pendingHolds.get(sku) ?? 0) + 1)) return false;
+  /** The SKU actors' mailbox bound, counting the turn's holds not yet applied: OVERLOADED past it. */
+  private checkMailboxes(moves: readonly StockMove[], turn: HoldTurn): void {
+    for (const { sku } of moves) {
+      const holds = (turn.pendingHolds.get(sku) ?? 0) + 1;
+      if (!this.skus.admits(sku, holds)) throw overloaded(`sku-inventory ${sku} has too many commands in flight`);
     }
-    return true;
   }
 
-  /** Applies the units the turn's shared plans took at the SKU actors: one take per SKU, positions written once. */
+  /** Applies the units the turn's holds took at the SKU actors: one take per SKU, positions written once. */
   private applyTurnTakes(turn: HoldTurn): void {
     if (turn.pending.size === 0) return;
     for (const { sku, holds, allocations } of turn.drain()) {
@@ -1344,3 +1353,13 @@ function mergeAssignments(assignments: readonly Assignment[]): Assignment[] {
 
 /** The field a routing problem names ("cutoff.time is not HH:MM" → cutoff.time). */
 const fieldOf = (problem: string): string => problem.split(' ')[0] ?? '(body)';
+
+/** A plan's allocations as stock moves, grouped by SKU in order of first appearance (as the SKU actors take them). */
+function bySku(allocations: ReadonlyArray<{ sku: string; nodeId: string; qty: number }>): StockMove[] {
+  if (allocations.length === 1) return [{ sku: allocations[0].sku, nodeId: allocations[0].nodeId, qty: allocations[0].qty }];
+  const moves: StockMove[] = [];
+  const skus: string[] = [];
+  for (const { sku } of allocations) if (!skus.includes(sku)) skus.push(sku);
+  for (const sku of skus) for (const a of allocations) if (a.sku === sku) moves.push({ sku, nodeId: a.nodeId, qty: a.qty });
+  return moves;
+}

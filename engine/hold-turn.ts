@@ -1,9 +1,15 @@
-import type { DeliveryPromise, StockMove, StoredRouting } from '../actors/domain.js';
+import { availableOf, type DeliveryPromise, type Position, type StockMove, type StoredRouting } from '../actors/domain.js';
+import type { StockView } from './routing/mod.js';
 import type { ReservationRequest } from './engine.js';
 
 // Holds arriving in one event-loop turn are decided together, one after another in one
-// synchronous step (nothing else can run in between). What they can share, they share:
+// synchronous step (nothing else can run in between):
 //
+// - Every hold plans against the turn's stock table: the SKU actors' positions as the turn found
+//   them, less what earlier holds of the turn took. Its units are taken in the table at once; at
+//   the end of the turn they are taken at each SKU actor in one command, and its positions written
+//   once. Every hold was checked against the table, so the sum fits: the actors, still the single
+//   writers of their positions, check it again.
 // - One plan per cart shape. A flash sale sends thousands of identical carts (same lines, same
 //   destination, same options); the first is planned, the others take the same units from the same
 //   nodes while those still have them. Within the turn nothing the plan read changes except the
@@ -11,9 +17,6 @@ import type { ReservationRequest } from './engine.js';
 //   plan is still the one routing would choose. Plans whose nodes have a daily capacity are not
 //   shared: each hold raises the node's capacity term. Pickups (the pickup point depends on the
 //   stock) and carts with parts in other partitions are planned each time.
-// - One take per SKU. The units of shared plans are taken at the SKU actor in one command, and its
-//   positions written once, when the turn ends or before the next hold that needs a fresh plan
-//   (which must see the positions as they are).
 
 /** A plan that holds of the same cart shape in this turn reuse: the units, the promise, the explanation. */
 export interface SharedPlan {
@@ -25,20 +28,43 @@ export interface SharedPlan {
 export class HoldTurn {
   /** By cart shape; bounded by the holds queued for the turn. */
   readonly plans = new Map<string, SharedPlan>();
-  /** Units of shared plans taken in this turn and not yet applied at the SKU actors: SKU → node → units. */
+  /** Units taken in this turn and not yet applied at the SKU actors: SKU → node → units. */
   readonly pending = new Map<string, Map<string, number>>();
   /** Holds per SKU among the pending units (their in-flight marks at the actor). */
   readonly pendingHolds = new Map<string, number>();
+  /** Units available per SKU and node: the actors' positions less the turn's takes. */
+  private readonly available = new Map<string, Map<string, number>>();
+  /** The stock table as routing reads it. */
+  readonly stock: StockView = { get: (sku) => this.availableOf(sku) };
 
-  constructor(readonly nowMs: number) {}
+  constructor(
+    readonly nowMs: number,
+    private readonly positionsOf: (sku: string) => Readonly<Record<string, Position>>,
+  ) {}
 
-  pendingAt(sku: string, nodeId: string): number {
-    return this.pending.get(sku)?.get(nodeId) ?? 0;
+  availableOf(sku: string): Map<string, number> {
+    let table = this.available.get(sku);
+    if (!table) {
+      table = new Map();
+      const positions = this.positionsOf(sku);
+      for (const nodeId in positions) table.set(nodeId, availableOf(positions[nodeId]));
+      this.available.set(sku, table);
+    }
+    return table;
   }
 
+  /** Whether every move still fits in the table. */
+  fits(moves: readonly StockMove[]): boolean {
+    for (const { sku, nodeId, qty } of moves) if ((this.availableOf(sku).get(nodeId) ?? 0) < qty) return false;
+    return true;
+  }
+
+  /** Takes the units in the table (they must fit); applied at the actors by drain(). */
   add(moves: readonly StockMove[]): void {
     for (let i = 0; i < moves.length; i++) {
       const { sku, nodeId, qty } = moves[i];
+      const table = this.availableOf(sku);
+      table.set(nodeId, (table.get(nodeId) ?? 0) - qty);
       let byNode = this.pending.get(sku);
       if (!byNode) this.pending.set(sku, (byNode = new Map()));
       byNode.set(nodeId, (byNode.get(nodeId) ?? 0) + qty);
@@ -55,6 +81,7 @@ export class HoldTurn {
     }
     this.pending.clear();
     this.pendingHolds.clear();
+    this.available.clear();
     return out;
   }
 }

@@ -24,13 +24,22 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 
 type HttpResult = WrkResult;
 
-async function inProcessHolds(): Promise<number> {
+/**
+ * `spread`: every buyer ships somewhere else (destinations spread over the continental US, five
+ * nodes), so no two carts share a plan; otherwise one destination, one node: the flash sale whose
+ * identical carts share one plan per turn.
+ */
+async function inProcessHolds(spread = false): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'oo-bench-'));
   const ledger = new LmdbLedger({ path: dir });
   const engine = new Engine({ ledger, logger: silentLogger });
   await engine.start();
-  await engine.putNode('wh-1', { type: 'warehouse', name: 'Bench', location: { lat: 41.88, lon: -87.63 }, priority: 1 });
-  await engine.setStock('wh-1', 'HOT', { onHand: 100_000_000 });
+  const nodes = spread ? [[41.88, -87.63], [40.71, -74.0], [34.05, -118.24], [29.76, -95.37], [47.61, -122.33]] : [[41.88, -87.63]];
+  for (const [n, [lat, lon]] of nodes.entries()) {
+    await engine.putNode(`wh-${n + 1}`, { type: 'warehouse', name: 'Bench', location: { lat, lon }, priority: 1 });
+    await engine.setStock(`wh-${n + 1}`, 'HOT', { onHand: 100_000_000 });
+  }
+  const destinationOf = (i: number) => (spread ? { lat: 30 + ((i * 7919) % 1700) / 100, lon: -120 + ((i * 104729) % 4500) / 100 } : { lat: 41.9, lon: -87.7 });
   // Enough in flight for large batches; past ~1,000 the queueing-delay bound starts shedding (counted).
   const window = 500;
   const deadline = performance.now() + seconds * 1000;
@@ -41,7 +50,8 @@ async function inProcessHolds(): Promise<number> {
   const worker = async (): Promise<void> => {
     while (performance.now() < deadline) {
       try {
-        await engine.createReservation({ customerId: `c${i++ % 100_000}`, destination: { lat: 41.9, lon: -87.7 }, lines: [{ sku: 'HOT', qty: 1 }] });
+        const n = i++;
+        await engine.createReservation({ customerId: `c${n % 100_000}`, destination: destinationOf(n), lines: [{ sku: 'HOT', qty: 1 }] });
         done++;
       } catch (error) {
         // Shed by the queueing-delay bound: counted, and retried after a moment, as a client would.
@@ -131,10 +141,12 @@ const median = (values: number[]): number => {
 async function main(): Promise<void> {
   const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
   const inProcess: number[] = [];
+  const inProcessSpread: number[] = [];
   const http: HttpRound[] = [];
   for (let round = 1; round <= rounds; round++) {
     inProcess.push(await inProcessHolds());
-    console.log(`round ${round}: in-process ${Math.round(inProcess.at(-1)!)} holds/s`);
+    inProcessSpread.push(await inProcessHolds(true));
+    console.log(`round ${round}: in-process ${Math.round(inProcess.at(-1)!)} holds/s; every buyer elsewhere ${Math.round(inProcessSpread.at(-1)!)} holds/s`);
     if (hasWrk) {
       http.push(await httpHolds());
       const last = http.at(-1)!;
@@ -159,6 +171,7 @@ async function main(): Promise<void> {
     '| measure | median | rounds |',
     '| --- | --- | --- |',
     `| in-process holds/s (one hot SKU, 500 in flight) | ${Math.round(median(inProcess))} | ${inProcess.map(Math.round).join(', ')} |`,
+    `| in-process holds/s, every buyer elsewhere (5 nodes, no shared plans) | ${Math.round(median(inProcessSpread))} | ${inProcessSpread.map(Math.round).join(', ')} |`,
   ];
   if (http.length > 0) {
     const e = http.map((h) => h.engine);
