@@ -31,20 +31,23 @@ export class ReviewPolicy {
   /** Why this order needs a review (empty: it does not). Counts the order as seen. */
   assess(input: ReviewInput, nowMs: number): string[] {
     const reasons: string[] = [];
-    const customer = this.count(this.byCustomer, input.customerId, nowMs);
-    const destination = this.count(this.byDestination, destinationKey(input.destination), nowMs);
-    if (this.rules.maxOrdersPerCustomerPerHour !== undefined && customer > this.rules.maxOrdersPerCustomerPerHour) reasons.push('customer_velocity');
-    if (this.rules.maxOrdersPerDestinationPerHour !== undefined && destination > this.rules.maxOrdersPerDestinationPerHour) reasons.push('destination_velocity');
+    // A window is kept only for a rule that reads it.
+    if (this.rules.maxOrdersPerCustomerPerHour !== undefined && this.count(this.byCustomer, input.customerId, nowMs) > this.rules.maxOrdersPerCustomerPerHour) reasons.push('customer_velocity');
+    if (this.rules.maxOrdersPerDestinationPerHour !== undefined && this.count(this.byDestination, destinationKey(input.destination), nowMs) > this.rules.maxOrdersPerDestinationPerHour) reasons.push('destination_velocity');
     if (this.rules.maxOrderValue !== undefined && input.value !== undefined && input.value > this.rules.maxOrderValue) reasons.push('order_value');
     return reasons;
   }
 
   /** Adds an order at `nowMs` to the window of `key`; returns how many it holds now (this one included). */
   private count(windows: Map<string, number[]>, key: string, nowMs: number): number {
-    const recent = (windows.get(key) ?? []).filter((at) => at > nowMs - hourMs);
+    const recent = windows.get(key) ?? [];
+    // Oldest first: what fell out of the hour is at the front.
+    let expired = 0;
+    while (expired < recent.length && recent[expired] <= nowMs - hourMs) expired++;
     recent.push(nowMs);
     // Only "more than the threshold" matters: past `perKeyMax` the oldest are forgotten.
-    if (recent.length > perKeyMax) recent.splice(0, recent.length - perKeyMax);
+    const drop = Math.max(expired, recent.length - perKeyMax);
+    if (drop > 0) recent.splice(0, drop);
     setRecent(windows, key, recent, keysMax);
     return recent.length;
   }
