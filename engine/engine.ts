@@ -940,7 +940,7 @@ export class Engine {
     const snapshot: OrderSnapshot = { state: 'held', record };
     this.ledger.putOrder(snapshot, true, true);
     this.purchaseLimits.track(undefined, snapshot);
-    this.sourcing.capacity.track(snapshot, now);
+    this.sourcing.capacity.track(undefined, snapshot, now);
     this.ledger.setExpiry(coreId, record.expiresAt);
     const body = reservationView(snapshot);
     return { body, events: [orderEvent(snapshot, record.history[0])], done };
@@ -1002,7 +1002,7 @@ export class Engine {
     const snapshot = this.orderSnapshot(coreId)!;
     this.purchaseLimits.track(before, snapshot);
     this.backorders.track(before, snapshot);
-    this.sourcing.capacity.track(snapshot, event.at);
+    this.sourcing.capacity.track(before, snapshot, event.at);
     this.trackAcceptDeadlines(before, snapshot);
     const done = [this.orders.begin(coreId)];
     const touched = new Map<string, Set<string>>();

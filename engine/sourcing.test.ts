@@ -25,36 +25,57 @@ function snapshot(coreId: string, state: OrderMachineState, lines: Array<Partial
 }
 
 describe('CapacityCounter', () => {
-  const counter = () => new CapacityCounter((_nodeId, atMs) => dateOf(atMs));
+  const counter = () => {
+    const c = new CapacityCounter((_nodeId, atMs) => dateOf(atMs));
+    // The engine tells the counter each record's change: the snapshot before it and after it.
+    const last = new Map<string, OrderSnapshot>();
+    const track = (after: OrderSnapshot, nowMs: number) => {
+      c.track(last.get(after.record.coreId), after, nowMs);
+      last.set(after.record.coreId, after);
+    };
+    return { c, track };
+  };
 
   it('counts a record once per node it has lines at, and gives the slot back when its lines leave', () => {
-    const c = counter();
-    c.track(snapshot('r1', 'allocated', [{ nodeId: 'n1' }, { nodeId: 'n1', sku: 'B' }, { nodeId: 'n2' }]), T0);
-    c.track(snapshot('r2', 'held', [{ nodeId: 'n1', status: 'held' }]), T0);
+    const { c, track } = counter();
+    track(snapshot('r1', 'allocated', [{ nodeId: 'n1' }, { nodeId: 'n1', sku: 'B' }, { nodeId: 'n2' }]), T0);
+    track(snapshot('r2', 'held', [{ nodeId: 'n1', status: 'held' }]), T0);
     expect([c.usedOn('n1', '2026-01-05'), c.usedOn('n2', '2026-01-05')]).toEqual([2, 1]);
     // r1's line at n2 is rerouted (moving), then cancelled at n1: both slots come back.
-    c.track(snapshot('r1', 'allocated', [{ nodeId: 'n1' }, { nodeId: 'n1', sku: 'B' }, { nodeId: 'n2', status: 'rerouting' }]), T0);
+    track(snapshot('r1', 'allocated', [{ nodeId: 'n1' }, { nodeId: 'n1', sku: 'B' }, { nodeId: 'n2', status: 'rerouting' }]), T0);
     expect(c.usedOn('n2', '2026-01-05')).toBe(0);
-    c.track(snapshot('r1', 'cancelled', [{ nodeId: 'n1', status: 'cancelled' }, { nodeId: 'n1', sku: 'B', status: 'cancelled' }, { nodeId: 'n2', status: 'cancelled' }]), T0);
+    track(snapshot('r1', 'cancelled', [{ nodeId: 'n1', status: 'cancelled' }, { nodeId: 'n1', sku: 'B', status: 'cancelled' }, { nodeId: 'n2', status: 'cancelled' }]), T0);
     expect(c.usedOn('n1', '2026-01-05')).toBe(1);
     // An expired hold gives its slot back; a delivered order keeps it (the node did the work today).
-    c.track(snapshot('r2', 'expired', [{ nodeId: 'n1', status: 'held' }]), T0);
-    c.track(snapshot('r3', 'allocated', [{ nodeId: 'n3' }]), T0);
-    c.track(snapshot('r3', 'delivered', [{ nodeId: 'n3', status: 'delivered' }]), T0);
+    track(snapshot('r2', 'expired', [{ nodeId: 'n1', status: 'held' }]), T0);
+    track(snapshot('r3', 'allocated', [{ nodeId: 'n3' }]), T0);
+    track(snapshot('r3', 'delivered', [{ nodeId: 'n3', status: 'delivered' }]), T0);
     expect([c.usedOn('n1', '2026-01-05'), c.usedOn('n3', '2026-01-05')]).toEqual([0, 1]);
   });
 
   it('a new local day starts from zero, and a give-back of yesterday does not touch today', () => {
-    const c = counter();
-    c.track(snapshot('r1', 'allocated', [{ nodeId: 'n1' }]), T0);
-    c.track(snapshot('r2', 'allocated', [{ nodeId: 'n1' }]), T0 + dayMs);
+    const { c, track } = counter();
+    track(snapshot('r1', 'allocated', [{ nodeId: 'n1' }]), T0);
+    track(snapshot('r2', 'allocated', [{ nodeId: 'n1' }], T0 + dayMs), T0 + dayMs);
     expect([c.usedOn('n1', '2026-01-05'), c.usedOn('n1', '2026-01-06')]).toEqual([0, 1]);
-    c.track(snapshot('r1', 'cancelled', [{ nodeId: 'n1', status: 'cancelled' }]), T0 + dayMs);
+    track(snapshot('r1', 'cancelled', [{ nodeId: 'n1', status: 'cancelled' }]), T0 + dayMs);
     expect(c.usedOn('n1', '2026-01-06')).toBe(1);
   });
 
+  it('a line moved to a node on a later day counts there that day, and gives that day\'s slot back', () => {
+    const { c, track } = counter();
+    track(snapshot('r1', 'allocated', [{ nodeId: 'n1' }]), T0);
+    // The next day n1 rejects; the line goes to n2 and counts on n2's day, not the record's first.
+    track(snapshot('r1', 'allocated', [{ nodeId: 'n1', status: 'cancelled' }, { nodeId: 'n2' }]), T0 + dayMs);
+    expect([c.usedOn('n2', '2026-01-05'), c.usedOn('n2', '2026-01-06')]).toEqual([0, 1]);
+    track(snapshot('r2', 'allocated', [{ nodeId: 'n2' }], T0 + dayMs), T0 + dayMs);
+    expect(c.usedOn('n2', '2026-01-06')).toBe(2);
+    track(snapshot('r1', 'cancelled', [{ nodeId: 'n1', status: 'cancelled' }, { nodeId: 'n2', status: 'cancelled' }]), T0 + dayMs);
+    expect(c.usedOn('n2', '2026-01-06')).toBe(1);
+  });
+
   it('rebuilds today from the live records at start, each on the day it was created', () => {
-    const c = counter();
+    const { c } = counter();
     c.load([snapshot('r1', 'released', [{ nodeId: 'n1' }]), snapshot('r2', 'released', [{ nodeId: 'n1' }], T0 - dayMs), snapshot('r3', 'backordered', [{ nodeId: '', status: 'backordered' }])], T0);
     expect(c.usedOn('n1', '2026-01-05')).toBe(1);
   });

@@ -78,44 +78,46 @@ const learningSaveEvery = 50;
  * Orders taken per node and local day, for `capacityPerDay`. A record counts once at each node it
  * has lines at, from the moment lines are assigned there; it gives the count back when those
  * lines are cancelled or move away (reroute, expiry, release) on the same local day. Shipped and
- * delivered lines keep counting: the node did that work today. One entry per live record (the
- * same bound as the ledger's live set) and one per node.
+ * delivered lines keep counting: the node did that work today.
+ *
+ * Where a record counted is read from the record itself: at the nodes its lines hold stock at
+ * before the change, on each node's local date of the record's creation. Only a node counted on
+ * another date (lines moved there on a later day) is remembered, per record: almost every record
+ * costs the counter nothing. Bounded by the live records that moved across a day, and the nodes.
  */
 export class CapacityCounter {
   private readonly counts = new Map<string, { localDate: string; used: number }>();
-  /** Per live record, where it counts: node id and local date, in pairs (a record has a node or two; an array beats a Map). */
-  private readonly byRecord = new Map<string, string[]>();
+  /** Records counted at a node on another local date than their creation's: node id → date. */
+  private readonly movedOnLaterDay = new Map<string, Map<string, string>>();
 
   constructor(readonly todayAt: (nodeId: string, atMs: number) => string | undefined) {}
 
   /** Rebuilds from the live records at start (a record counts on the local day it was created). */
   load(live: Iterable<OrderSnapshot>, nowMs: number): void {
     this.counts.clear();
-    this.byRecord.clear();
-    for (const snapshot of live) this.apply(snapshot, snapshot.record.createdAt, nowMs);
+    this.movedOnLaterDay.clear();
+    for (const snapshot of live) this.apply(undefined, snapshot, snapshot.record.createdAt, nowMs);
   }
 
-  track(after: OrderSnapshot, nowMs: number): void {
-    this.apply(after, nowMs, nowMs);
+  /** A record changed from `before` (undefined: it is new) to `after`. */
+  track(before: OrderSnapshot | undefined, after: OrderSnapshot, nowMs: number): void {
+    this.apply(before, after, nowMs, nowMs);
   }
 
-  private apply(after: OrderSnapshot, countedAtMs: number, nowMs: number): void {
+  private apply(before: OrderSnapshot | undefined, after: OrderSnapshot, countedAtMs: number, nowMs: number): void {
     const coreId = after.record.coreId;
+    const was = before ? activeNodes(before) : noNodes;
     const active = activeNodes(after);
-    const before = this.byRecord.get(coreId);
-    let counted: string[] | undefined;
-    for (let i = 0; before !== undefined && i < before.length; i += 2) {
-      const nodeId = before[i];
-      const date = before[i + 1];
-      if (active.includes(nodeId)) {
-        (counted ??= []).push(nodeId, date);
-        continue;
-      }
+    const moved = this.movedOnLaterDay.get(coreId);
+    for (const nodeId of was) {
+      if (active.includes(nodeId)) continue;
+      const date = moved?.get(nodeId) ?? this.todayAt(nodeId, after.record.createdAt);
       const count = this.counts.get(nodeId);
-      if (count && count.localDate === date && count.used > 0) count.used--;
+      if (date !== undefined && count && count.localDate === date && count.used > 0) count.used--;
+      moved?.delete(nodeId);
     }
     for (const nodeId of active) {
-      if (counted !== undefined && countedAt(counted, nodeId)) continue;
+      if (was.includes(nodeId)) continue;
       const date = this.todayAt(nodeId, countedAtMs);
       if (date === undefined) continue;
       // Only today's count matters to routing; a count of another day starts over.
@@ -123,13 +125,13 @@ export class CapacityCounter {
       const count = this.counts.get(nodeId);
       if (count && count.localDate === date) count.used++;
       else this.counts.set(nodeId, { localDate: date, used: 1 });
-      (counted ??= []).push(nodeId, date);
+      if (date !== this.todayAt(nodeId, after.record.createdAt)) {
+        let dates = this.movedOnLaterDay.get(coreId);
+        if (!dates) this.movedOnLaterDay.set(coreId, (dates = new Map()));
+        dates.set(nodeId, date);
+      }
     }
-    if (terminalOrderStates.has(after.state) || counted === undefined) {
-      if (before !== undefined) this.byRecord.delete(coreId);
-    } else {
-      this.byRecord.set(coreId, counted);
-    }
+    if (moved && (moved.size === 0 || terminalOrderStates.has(after.state))) this.movedOnLaterDay.delete(coreId);
   }
 
   asMap(): ReadonlyMap<string, { localDate: string; used: number }> {
@@ -144,10 +146,7 @@ export class CapacityCounter {
 
 const noNodes: readonly string[] = Object.freeze([]);
 
-function countedAt(pairs: readonly string[], nodeId: string): boolean {
-  for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === nodeId) return true;
-  return false;
-}
+
 
 /** The nodes whose capacity a record takes: where it has lines not cancelled and not moved away (a few; an array beats a Set). */
 function activeNodes(snapshot: OrderSnapshot): readonly string[] {
