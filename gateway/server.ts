@@ -326,7 +326,7 @@ function handler(route: RouteSpec, auth: Auth, metrics: GatewayMetrics, liveStat
         };
       }
       const reply = await route.run(context);
-      if (reply.body instanceof RawText) send(res, state, reply.status, reply.body.text, { 'content-type': reply.body.contentType });
+      if (reply.body instanceof RawText) send(res, state, reply.status, reply.body.text, reply.body.contentType);
       else sendJson(res, state, reply.status, reply.body);
       finish(reply.status);
     };
