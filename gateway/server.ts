@@ -274,10 +274,11 @@ function handler(route: RouteSpec, auth: Auth, metrics: GatewayMetrics, liveStat
   const validator: Validator<unknown> | undefined = route.body ? compile(route.body) : undefined;
   const routeName = `${route.method === 'del' ? 'DELETE' : route.method.toUpperCase()} ${route.pattern}`;
   const liveKind = liveStatsKindOf(routeName);
+  const meter = metrics.route(routeName);
 
   const finish = (request: PendingRequest, status: number, code?: string): void => {
     const durationMs = performance.now() - request.started;
-    metrics.observe(routeName, status, code, durationMs);
+    meter.observe(status, code, durationMs);
     if (liveKind) liveStats.observe(liveKind, status, durationMs);
   };
 
