@@ -9,7 +9,7 @@ import { limits } from '../engine/limits.js';
 import type { Logger } from '../engine/logger.js';
 import { bearerOf, type Auth, type Principal } from './auth.js';
 import { dashboardHtml } from './dashboard.js';
-import { errorBody, errorFromUnknown, parseJson, readBody, send, sendError, sendJson, type RequestState } from './http.js';
+import { errorBody, errorFromUnknown, jsonWithField, parseJson, readBody, send, sendError, sendJson, type RequestState } from './http.js';
 import { Inflight } from './inflight.js';
 import { LiveStats, liveStatsKindOf } from './live-stats.js';
 import { GatewayMetrics } from './metrics.js';
@@ -167,7 +167,8 @@ interface DashboardSources {
 
 /** Every route of the API but the fixed ones (`/healthz`, `/`, `/v1/stream`, `/openapi.json`). */
 function routeTable(engine: EngineApi, auth: Auth, metrics: GatewayMetrics, dashboard: DashboardSources): RouteSpec[] {
-  const withToken = <T extends object>(coreIdOf: (body: T) => string) => (body: T) => ({ ...body, streamToken: auth.streamToken(coreIdOf(body)) });
+  // The body as JSON with its `streamToken` added last, written straight out (see jsonWithField).
+  const withToken = <T extends object>(coreIdOf: (body: T) => string) => (body: T) => new RawText(jsonWithField(body, 'streamToken', auth.streamToken(coreIdOf(body))), 'application/json');
   const reservationWithToken = withToken<{ reservationId: string }>((b) => b.reservationId.slice(4));
   const orderWithToken = withToken<{ orderId: string }>((b) => b.orderId.slice(4));
   const stockRefusals = [409, 503] as const;
