@@ -4,6 +4,7 @@
 // (confirm, one-step, cancel whole and partial), fulfillment events by ops and by a node's partner
 // token, the promise quote, health, metrics, the dashboard and Idempotency-Key replays. Each test
 // uses its own SKUs and nodes, so the tests share one server without seeing each other's stock.
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedClock } from '../engine/clock.js';
 import { call, startServer, type TestServer } from '../test/support/fixtures.js';
@@ -150,6 +151,30 @@ describe('nodes', () => {
     expect(live).toEqual([expect.objectContaining({ sku, qty: 1, nodeId: far })]);
     expect((await position(sku, near)).reserved).toBe(0);
     expect((await position(sku, far)).reserved).toBe(1);
+  });
+  it('a body that arrives in two pieces, cut inside a UTF-8 character, is read whole', async () => {
+    // The gateway decodes a one-piece body straight from uWS's memory and joins the pieces of any
+    // other before decoding: a raw socket sends the first half, waits, then the rest.
+    const nodeId = uid('wh');
+    const name = 'Łódź — żółć ' + 'é'.repeat(80);
+    const body = Buffer.from(JSON.stringify({ type: 'store', name, location: chicago }));
+    const cut = body.indexOf(Buffer.from('é')) + 1;
+    const head = `PUT /v1/nodes/${nodeId} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${server.tokens.ops}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`;
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(server.port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk) => chunks.push(chunk));
+      socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      socket.on('error', reject);
+      socket.on('connect', () => {
+        socket.write(Buffer.concat([Buffer.from(head), body.subarray(0, cut)]));
+        setTimeout(() => socket.write(body.subarray(cut)), 50);
+      });
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 201 /);
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toMatchObject({ nodeId, name });
+    const stored = await call(server.url, server.tokens.ops, 'GET', `/v1/nodes/${nodeId}`);
+    expect(stored.body.name).toBe(name);
   });
 });
 

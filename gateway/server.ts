@@ -9,7 +9,7 @@ import { limits } from '../engine/limits.js';
 import type { Logger } from '../engine/logger.js';
 import { bearerOf, type Auth, type Principal } from './auth.js';
 import { dashboardHtml } from './dashboard.js';
-import { errorBody, errorFromUnknown, parseJson, readBody, send, sendError, sendJson, type RequestState } from './http.js';
+import { errorBody, errorFromUnknown, jsonWithField, parseJson, readBody, send, sendError, sendJson, type RequestState } from './http.js';
 import { Inflight } from './inflight.js';
 import { LiveStats, liveStatsKindOf } from './live-stats.js';
 import { GatewayMetrics } from './metrics.js';
@@ -55,7 +55,7 @@ export type Role = Principal['role'];
 
 interface Context {
   principal: Principal;
-  params: string[];
+  params: readonly string[];
   body: unknown;
   idempotency?: IdempotencyKey;
 }
@@ -167,7 +167,8 @@ interface DashboardSources {
 
 /** Every route of the API but the fixed ones (`/healthz`, `/`, `/v1/stream`, `/openapi.json`). */
 function routeTable(engine: EngineApi, auth: Auth, metrics: GatewayMetrics, dashboard: DashboardSources): RouteSpec[] {
-  const withToken = <T extends object>(coreIdOf: (body: T) => string) => (body: T) => ({ ...body, streamToken: auth.streamToken(coreIdOf(body)) });
+  // The body as JSON with its `streamToken` added last, written straight out (see jsonWithField).
+  const withToken = <T extends object>(coreIdOf: (body: T) => string) => (body: T) => new RawText(jsonWithField(body, 'streamToken', auth.streamToken(coreIdOf(body))), 'application/json');
   const reservationWithToken = withToken<{ reservationId: string }>((b) => b.reservationId.slice(4));
   const orderWithToken = withToken<{ orderId: string }>((b) => b.orderId.slice(4));
   const stockRefusals = [409, 503] as const;
@@ -253,6 +254,19 @@ class RawText {
 
 const ok = (body: unknown): Reply => ({ status: 200, body });
 
+/** A request between uWS's callback and its answer: `req` is gone after the first await, `res` is not. */
+interface PendingRequest extends RequestState {
+  /** performance.now() when the request came in. */
+  readonly started: number;
+}
+
+/** The params of a route that has none: shared, never written. */
+const noParams: readonly string[] = Object.freeze([]);
+const idempotencyKeyPattern = /^[\x21-\x7e]{1,128}$/;
+
+// Made once per route, so that a request allocates only what is its own: its state, the abort
+// callback uWS needs, and the one promise of its answer (no per-request closures for finishing,
+// failing or running it).
 function handler(route: RouteSpec, auth: Auth, metrics: GatewayMetrics, liveStats: LiveStats, logger: Logger, inflight: Inflight) {
   const paramNames = route.pattern.split('/').filter((part) => part.startsWith(':'));
   const paramCount = paramNames.length;
@@ -261,55 +275,29 @@ function handler(route: RouteSpec, auth: Auth, metrics: GatewayMetrics, liveStat
   const validator: Validator<unknown> | undefined = route.body ? compile(route.body) : undefined;
   const routeName = `${route.method === 'del' ? 'DELETE' : route.method.toUpperCase()} ${route.pattern}`;
   const liveKind = liveStatsKindOf(routeName);
-  return (res: HttpResponse, req: HttpRequest): void => {
-    // Everything from `req` is read now: it is gone after the first await.
-    const state: RequestState = { aborted: false, done: false };
-    res.onAborted(() => {
-      state.aborted = true;
-    });
-    const started = performance.now();
-    const token = bearerOf(req.getHeader('authorization'));
-    const contentLength = req.getHeader('content-length');
-    const idempotencyKey = route.idempotent ? req.getHeader('idempotency-key') : '';
-    const rawParams: string[] = [];
-    for (let i = 0; i < paramCount; i++) rawParams.push(req.getParameter(i) ?? '');
-    const finish = (status: number, code?: string): void => {
-      const durationMs = performance.now() - started;
-      metrics.observe(routeName, status, code, durationMs);
-      if (liveKind) liveStats.observe(liveKind, status, durationMs);
-    };
+  const meter = metrics.route(routeName);
 
-    const fail = (error: unknown): void => {
-      const engineError = errorFromUnknown(error);
-      if (engineError.code === 'INTERNAL') logger.error({ err: error, route: routeName }, 'request failed');
-      // A body we refused unread would be parsed as the next request: close the connection.
-      sendError(res, state, engineError, engineError.code === 'PAYLOAD_TOO_LARGE' || inflight.draining);
-      finish(errorStatus[engineError.code], engineError.code);
-    };
+  const finish = (request: PendingRequest, status: number, code?: string): void => {
+    const durationMs = performance.now() - request.started;
+    meter.observe(status, code, durationMs);
+    if (liveKind) liveStats.observe(liveKind, status, durationMs);
+  };
 
-    // Shutting down: what is in flight finishes, nothing new starts.
-    if (inflight.draining) return fail(new EngineError('UNAVAILABLE', 'the server is shutting down', {}, 5));
-    let params: string[];
+  const fail = (res: HttpResponse, request: PendingRequest, error: unknown): void => {
+    const engineError = errorFromUnknown(error);
+    if (engineError.code === 'INTERNAL') logger.error({ err: error, route: routeName }, 'request failed');
+    // A body we refused unread would be parsed as the next request: close the connection.
+    sendError(res, request, engineError, engineError.code === 'PAYLOAD_TOO_LARGE' || inflight.draining);
+    finish(request, errorStatus[engineError.code], engineError.code);
+  };
+
+  /** Reads and checks the body, runs the route and answers. Called in uWS's callback: what comes before its first await (the body's onData) is set up there. */
+  const answer = async (res: HttpResponse, request: PendingRequest, principal: Principal, params: readonly string[], contentLength: string, idempotencyKey: string): Promise<void> => {
+    const end = inflight.begin();
     try {
-      params = rawParams.map((p) => decodeURIComponent(p));
-    } catch {
-      return fail(new EngineError('VALIDATION_FAILED', 'the path has a malformed percent escape', { field: 'path' }));
-    }
-    const principal = auth.verify(token);
-    if (!principal) return fail(new EngineError('UNAUTHENTICATED', 'a valid bearer token is required'));
-    if (!route.roles.includes(principal.role) || (principal.role === 'partner' && nodeIdParam >= 0 && principal.nodeId !== params[nodeIdParam])) {
-      return fail(new EngineError('FORBIDDEN', 'this token may not do that', { role: principal.role }));
-    }
-    const badParam = params.find((p) => !idPattern.test(p));
-    if (badParam !== undefined) return fail(new EngineError('VALIDATION_FAILED', 'ids match ^[A-Za-z0-9._:-]{1,64}$', { field: 'path', value: badParam.slice(0, 80) }));
-    if (route.idempotent && idempotencyKey !== '' && !/^[\x21-\x7e]{1,128}$/.test(idempotencyKey)) {
-      return fail(new EngineError('VALIDATION_FAILED', 'Idempotency-Key is 1 to 128 visible ASCII characters', { field: 'Idempotency-Key' }));
-    }
-
-    const run = async (): Promise<void> => {
       let body: unknown;
       if (validator) {
-        const raw = await readBody(res, state, contentLength, limits.bodyBytesMax);
+        const raw = await readBody(res, request, contentLength, limits.bodyBytesMax);
         // A body whose every field is optional may be left out altogether.
         body = raw.length === 0 && validator.check({}) ? {} : parseJson(raw);
         if (!validator.check(body)) {
@@ -326,12 +314,53 @@ function handler(route: RouteSpec, auth: Auth, metrics: GatewayMetrics, liveStat
         };
       }
       const reply = await route.run(context);
-      if (reply.body instanceof RawText) send(res, state, reply.status, reply.body.text, { 'content-type': reply.body.contentType });
-      else sendJson(res, state, reply.status, reply.body);
-      finish(reply.status);
-    };
-    const end = inflight.begin();
-    run().catch(fail).finally(end);
+      if (reply.body instanceof RawText) send(res, request, reply.status, reply.body.text, reply.body.contentType);
+      else sendJson(res, request, reply.status, reply.body);
+      finish(request, reply.status);
+    } catch (error) {
+      fail(res, request, error);
+    } finally {
+      end();
+    }
+  };
+
+  return (res: HttpResponse, req: HttpRequest): void => {
+    // Everything from `req` is read now: it is gone after the first await.
+    const request: PendingRequest = { aborted: false, done: false, started: performance.now() };
+    res.onAborted(() => {
+      request.aborted = true;
+    });
+    const token = bearerOf(req.getHeader('authorization'));
+    const contentLength = req.getHeader('content-length');
+    const idempotencyKey = route.idempotent ? req.getHeader('idempotency-key') : '';
+    let rawParams = noParams;
+    if (paramCount > 0) {
+      const read: string[] = [];
+      for (let i = 0; i < paramCount; i++) read.push(req.getParameter(i) ?? '');
+      rawParams = read;
+    }
+
+    // Shutting down: what is in flight finishes, nothing new starts.
+    if (inflight.draining) return fail(res, request, new EngineError('UNAVAILABLE', 'the server is shutting down', {}, 5));
+    let params = noParams;
+    if (paramCount > 0) {
+      try {
+        params = rawParams.map((p) => decodeURIComponent(p));
+      } catch {
+        return fail(res, request, new EngineError('VALIDATION_FAILED', 'the path has a malformed percent escape', { field: 'path' }));
+      }
+    }
+    const principal = auth.verify(token);
+    if (!principal) return fail(res, request, new EngineError('UNAUTHENTICATED', 'a valid bearer token is required'));
+    if (!route.roles.includes(principal.role) || (principal.role === 'partner' && nodeIdParam >= 0 && principal.nodeId !== params[nodeIdParam])) {
+      return fail(res, request, new EngineError('FORBIDDEN', 'this token may not do that', { role: principal.role }));
+    }
+    const badParam = params.find((p) => !idPattern.test(p));
+    if (badParam !== undefined) return fail(res, request, new EngineError('VALIDATION_FAILED', 'ids match ^[A-Za-z0-9._:-]{1,64}$', { field: 'path', value: badParam.slice(0, 80) }));
+    if (route.idempotent && idempotencyKey !== '' && !idempotencyKeyPattern.test(idempotencyKey)) {
+      return fail(res, request, new EngineError('VALIDATION_FAILED', 'Idempotency-Key is 1 to 128 visible ASCII characters', { field: 'Idempotency-Key' }));
+    }
+    void answer(res, request, principal, params, contentLength, idempotencyKey);
   };
 }
 
