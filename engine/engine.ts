@@ -152,7 +152,7 @@ export class Engine {
   /** Nodes not online, for routing explanations; dropped when a node changes. */
   private excluded: RoutingExplanation['excluded'] | undefined;
   /** Holds waiting for the end of the turn (bounded: past it, OVERLOADED). */
-  private holdQueue: Array<{ request: ReservationRequest; idempotency: IdempotencyKey | undefined; resolve: (answer: Answer<ReservationView>) => void; reject: (error: unknown) => void }> = [];
+  private holdQueue: TurnItem[] = [];
   private holdTurnScheduled = false;
   private readonly idempotencyInflight = new Map<string, { fingerprint: string; answer: Promise<Answer<unknown>> }>();
   private readonly dirtySkus = new Set<string>();
@@ -569,9 +569,14 @@ export class Engine {
    * (engine/hold-turn.ts): the same cart shares one plan and one take per SKU.
    */
   createReservation(request: ReservationRequest, idempotency?: IdempotencyKey): Promise<Answer<ReservationView>> {
+    return this.inHoldTurn(idempotency, (turn) => this.hold(request, turn));
+  }
+
+  /** Queues a command that holds stock for the end of the turn; answered once its batch is durable. */
+  private inHoldTurn<T>(idempotency: IdempotencyKey | undefined, decide: (turn: HoldTurn) => Decision<T>): Promise<Answer<T>> {
     if (this.holdQueue.length >= limits.holdQueueMax) return Promise.reject(overloaded('too many holds waiting for their turn'));
-    return new Promise((resolve, reject) => {
-      this.holdQueue.push({ request, idempotency, resolve, reject });
+    return new Promise<Answer<T>>((resolve, reject) => {
+      this.holdQueue.push({ idempotency, decide, resolve, reject } as TurnItem);
       if (this.holdTurnScheduled) return;
       this.holdTurnScheduled = true;
       setImmediate(() => this.runHoldTurn());
@@ -583,17 +588,17 @@ export class Engine {
     const queue = this.holdQueue;
     this.holdQueue = [];
     const turn = new HoldTurn(this.clock.now(), (sku) => this.skus.snapshot(sku)!.context.positions);
-    // Holds without an idempotency key are answered together once the batch is durable (what
+    // Commands without an idempotency key are answered together once the batch is durable (what
     // commit() does for one decision); keyed ones go through idempotent() as every command does.
-    const decided: Array<{ decision: Decision<ReservationView>; resolve: (answer: Answer<ReservationView>) => void; reject: (error: unknown) => void }> = [];
+    const decided: Array<{ decision: Decision<unknown>; resolve: (answer: Answer<unknown>) => void; reject: (error: unknown) => void }> = [];
     try {
-      for (const { request, idempotency, resolve, reject } of queue) {
+      for (const { idempotency, decide, resolve, reject } of queue) {
         if (idempotency) {
-          this.idempotent(idempotency, 201, () => this.hold(request, turn)).then(resolve, reject);
+          this.idempotent(idempotency, 201, () => decide(turn)).then(resolve, reject);
           continue;
         }
         try {
-          decided.push({ decision: this.hold(request, turn), resolve, reject });
+          decided.push({ decision: decide(turn), resolve, reject });
         } catch (error) {
           reject(error);
         }
@@ -609,7 +614,7 @@ export class Engine {
       () => {
         endAll();
         for (const { decision, resolve } of decided) {
-          this.events.publish(decision.events);
+          this.announce(decision);
           resolve({ status: 201, body: decision.body, replayed: false });
         }
       },
@@ -637,9 +642,9 @@ export class Engine {
 
   /** A reservation and its confirmation in one step: both or neither. */
   createOrder(request: ReservationRequest & ConfirmRequest, idempotency?: IdempotencyKey): Promise<Answer<OrderView>> {
-    return this.idempotent(idempotency, 201, () => {
+    return this.inHoldTurn(idempotency, (turn) => {
       this.checkPayment(request);
-      const held = this.hold(request);
+      const held = this.hold(request, turn);
       const coreId = coreIdOf(held.body.reservationId)!;
       const confirmed = this.confirm(coreId, request);
       return { ...confirmed, events: [...held.events, ...confirmed.events], done: [...held.done, ...confirmed.done] };
@@ -1184,6 +1189,11 @@ export class Engine {
     } finally {
       for (const end of decision.done) end();
     }
+    this.announce(decision);
+  }
+
+  /** Once a decision is durable: final orders leave memory, events and node instructions go out. */
+  private announce<T>(decision: Decision<T>): void {
     for (const coreId of decision.passivate ?? []) this.orders.passivate(coreId);
     this.events.publish(decision.events);
     for (const { nodeId, message } of decision.instructions ?? []) this.bus.publish(`node.${subjectToken(nodeId)}.instructions`, message);
@@ -1362,4 +1372,12 @@ function bySku(allocations: ReadonlyArray<{ sku: string; nodeId: string; qty: nu
   for (const { sku } of allocations) if (!skus.includes(sku)) skus.push(sku);
   for (const sku of skus) for (const a of allocations) if (a.sku === sku) moves.push({ sku, nodeId: a.nodeId, qty: a.qty });
   return moves;
+}
+
+/** A command waiting for the end of the turn (engine/hold-turn.ts). */
+interface TurnItem {
+  idempotency: IdempotencyKey | undefined;
+  decide: (turn: HoldTurn) => Decision<unknown>;
+  resolve: (answer: Answer<unknown>) => void;
+  reject: (error: unknown) => void;
 }

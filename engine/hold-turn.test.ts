@@ -96,6 +96,22 @@ describe('holds decided together in one turn', () => {
     expect((await te.engine.audit()).ok).toBe(true);
   });
 
+  it('places orders (hold and confirm in one call) of one turn together: exactly the stock, each released to its node', async () => {
+    const te = await open();
+    await network(te.engine, [{ id: 'near', lat: 41.88, lon: -87.63 }, { id: 'far', lat: 39.1, lon: -84.5 }]);
+    await te.engine.setStock('near', 'HOT', { onHand: 60 });
+    await te.engine.setStock('far', 'HOT', { onHand: 40 });
+    const results = await Promise.allSettled(Array.from({ length: 250 }, (_, i) => te.engine.createOrder({ ...cart(`c${i}`, [{ sku: 'HOT', qty: 1 }], { strategy: 'closest' }) })));
+    const placed = results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<Engine['createOrder']>>>).value.body);
+    expect(placed).toHaveLength(100);
+    expect(results.slice(100).every((r) => r.status === 'rejected' && (r.reason as EngineError).code === 'INSUFFICIENT_STOCK')).toBe(true);
+    expect(placed.every((o) => o.status === 'released')).toBe(true);
+    expect(placed.slice(0, 60).every((o) => o.lines.every((l: { nodeId: string | null }) => l.nodeId === 'near'))).toBe(true);
+    const inventory = await te.engine.getInventory('HOT');
+    expect(inventory.nodes.map((n) => [n.nodeId, n.reserved, n.available]).sort()).toEqual([['far', 40, 0], ['near', 60, 0]]);
+    expect((await te.engine.audit()).ok).toBe(true);
+  });
+
   it('answers an idempotent repeat in the same turn with the first hold, holding once', async () => {
     const te = await open();
     await network(te.engine, [{ id: 'n1', lat: 41.88, lon: -87.63 }]);
