@@ -6,7 +6,8 @@
 // How: a real LmdbLedger in a fresh temp dir per test (removed afterwards), no mocks.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import type { NodeRecord, OrderMachineState, OrderSnapshot, Position } from '../actors/domain.js';
+import { open as openLmdb } from 'lmdb';
+import type { NodeRecord, OrderMachineState, OrderSnapshot, Position, RoutingExplanation, StoredRouting } from '../actors/domain.js';
 import { LmdbLedger } from './lmdb-ledger.js';
 import { tempDir } from '../test/support/fixtures.js';
 
@@ -53,6 +54,31 @@ function order(coreId: string, state: OrderMachineState = 'held', qty = 1): Orde
 const node = (nodeId: string, name = nodeId): NodeRecord => ({
   nodeId, type: 'warehouse', name, location: { lat: 41.8, lon: -87.6 }, priority: 10, status: 'online', createdAt: T0, updatedAt: T0,
 });
+
+const routing = (nodeId = 'n1'): StoredRouting => ({
+  compact: 1,
+  strategy: 'blend',
+  fulfillment: 'delivery',
+  totalCost: 4.61,
+  currency: 'USD',
+  lines: [{ sku: 'A', qty: 1, chosen: [[nodeId, 1]], candidates: [[nodeId, 6, 100, 'economy', T0 + 86_400_000, 8.11, 4.61, 3.5, 0, 0, 0]], rejected: [] }],
+  excluded: [],
+});
+
+const routed = (coreId: string, shared: StoredRouting, state: OrderMachineState = 'held'): OrderSnapshot => {
+  const snapshot = order(coreId, state);
+  return { ...snapshot, record: { ...snapshot.record, routing: shared } };
+};
+
+/** The orders database as stored, read with the options the ledger opens it with (the ledger closed). */
+function storedOrders(): Map<string, OrderSnapshot> {
+  const env = openLmdb({ path: join(dir.path, 'ledger'), maxDbs: 16 });
+  const orders = env.openDB<OrderSnapshot, string>({ name: 'orders', sharedStructuresKey: Symbol.for('structures') });
+  const found = new Map<string, OrderSnapshot>();
+  for (const { key, value } of orders.getRange()) found.set(key, value);
+  env.close();
+  return found;
+}
 
 const liveIds = (l: LmdbLedger): string[] => [...l.liveOrders()].map((o) => o.record.coreId).sort();
 const nextTurn = (): Promise<void> => new Promise((done) => setImmediate(done));
@@ -157,6 +183,87 @@ describe('orders', () => {
     ledger.putOrder(order('o4', 'expired'), false, true);
     await ledger.durable();
     expect(ledger.liveOrderCount()).toBe(0);
+  });
+});
+
+describe('shared parts of order records', () => {
+  it('writes a routing that several records carry once, and reads every record back whole, before and after a reopen', async () => {
+    const shared = routing();
+    const held = ['o1', 'o2', 'o3'].map((id) => routed(id, shared));
+    for (const snapshot of held) ledger.putOrder(snapshot, true, true);
+    // Not shared: stays inline, as records always were.
+    const alone = routed('o4', routing('n2'));
+    ledger.putOrder(alone, true, true);
+    // Read-your-writes while the batch commits: the records as given.
+    await nextTurn();
+    expect(ledger.getOrder('o2')).toBe(held[1]);
+    await ledger.durable();
+    for (const snapshot of [...held, alone]) expect(ledger.getOrder(snapshot.record.coreId)).toEqual(snapshot);
+    expect([...ledger.liveOrders()].sort((a, b) => (a.record.coreId < b.record.coreId ? -1 : 1))).toEqual([...held, alone]);
+
+    // A later batch's record carrying the same routing refers to the part already written.
+    ledger.putOrder(routed('o5', shared), true, true);
+    await ledger.close();
+    const stored = storedOrders();
+    expect(['o1', 'o2', 'o3', 'o5'].map((id) => stored.get(id)?.record.routing)).toEqual([1, 1, 1, 1]);
+    expect(stored.get('o4')?.record.routing).toEqual(routing('n2'));
+
+    ledger = open();
+    for (const snapshot of [...held, alone]) expect(ledger.getOrder(snapshot.record.coreId)).toEqual(snapshot);
+    expect(ledger.getOrder('o5')).toEqual(routed('o5', shared));
+    expect(liveIds(ledger)).toEqual(['o1', 'o2', 'o3', 'o4', 'o5']);
+    expect(ledger.liveOrderCount()).toBe(5);
+
+    // After the restart: a record read back and written again keeps referring to its part, and
+    // records sharing a new routing get a new number, not one already taken.
+    const confirmed = ledger.getOrder('o1')!;
+    ledger.putOrder({ ...confirmed, state: 'allocated' }, true);
+    const other = routing('n3');
+    ledger.putOrder(routed('o6', other), true, true);
+    ledger.putOrder(routed('o7', other), true, true);
+    await reopen();
+    expect(ledger.getOrder('o1')).toEqual({ ...held[0], state: 'allocated' });
+    expect(ledger.getOrder('o6')).toEqual(routed('o6', other));
+    expect(ledger.getOrder('o7')?.record.routing).toEqual(other);
+    expect(ledger.getOrder('o2')).toEqual(held[1]);
+    await ledger.close();
+    const again = storedOrders();
+    expect(again.get('o1')?.record.routing).toBe(1);
+    expect(again.get('o6')?.record.routing).toBe(2);
+    ledger = open();
+  });
+
+  it('reads records written before shared parts existed: routing inline, compact or expanded', async () => {
+    await ledger.close();
+    const expanded: RoutingExplanation = {
+      strategy: 'nearest',
+      totalCost: 3,
+      currency: 'USD',
+      lines: [{ sku: 'A', qty: 1, chosen: [{ nodeId: 'n1', qty: 1 }], candidates: [], rejected: [] }],
+      excluded: [{ nodeId: 'n9', reason: 'offline' }],
+    } as unknown as RoutingExplanation;
+    const old = [routed('old-1', routing()), routed('old-2', routing()), { ...routed('old-3', routing()), record: { ...routed('old-3', routing()).record, routing: expanded } }, order('old-4', 'released')];
+    // Written as the ledger wrote them before: the plain snapshot, into the same databases.
+    const env = openLmdb({ path: join(dir.path, 'ledger'), maxDbs: 16 });
+    const orders = env.openDB<OrderSnapshot, string>({ name: 'orders', sharedStructuresKey: Symbol.for('structures') });
+    const live = env.openDB<number, string>({ name: 'live' });
+    for (const snapshot of old) {
+      await orders.put(snapshot.record.coreId, snapshot);
+      await live.put(snapshot.record.coreId, 1);
+    }
+    await env.close();
+
+    ledger = open();
+    for (const snapshot of old) expect(ledger.getOrder(snapshot.record.coreId)).toEqual(snapshot);
+    expect(liveIds(ledger)).toEqual(['old-1', 'old-2', 'old-3', 'old-4']);
+    expect(ledger.liveOrderCount()).toBe(4);
+    // And written again by this ledger: still whole.
+    ledger.putOrder({ ...ledger.getOrder('old-1')!, state: 'allocated' }, true);
+    ledger.putOrder({ ...ledger.getOrder('old-2')!, state: 'expired' }, false);
+    await reopen();
+    expect(ledger.getOrder('old-1')).toEqual({ ...old[0], state: 'allocated' });
+    expect(ledger.getOrder('old-2')).toEqual({ ...old[1], state: 'expired' });
+    expect(liveIds(ledger)).toEqual(['old-1', 'old-3', 'old-4']);
   });
 });
 

@@ -2,6 +2,8 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import type { NodeRecord, OrderSnapshot, Position, SkuRecord } from '../actors/domain.js';
 import type { OutboxEntry, OutboxStore } from '../engine/cluster/outbox.js';
 import type { DurableTimer, IdempotencyRecord, Ledger, PositionRow, StoredEvent } from '../engine/ledger.js';
+import { limits } from '../engine/limits.js';
+import { SharedParts, type StoredOrder } from './shared-parts.js';
 
 // The ledger on LMDB (lmdb-js, values in msgpackr). One environment, one named database per kind.
 //
@@ -23,7 +25,10 @@ export interface LmdbLedgerOptions {
 export class LmdbLedger implements Ledger, OutboxStore {
   private readonly root: RootDatabase;
   private readonly positions: Database<Position, [string, string]>;
-  private readonly orders: Database<OrderSnapshot, string>;
+  private readonly orders: Database<OrderSnapshot | StoredOrder, string>;
+  /** Parts that many order records share (storage/shared-parts.ts), each written once. */
+  private readonly sharedParts: SharedParts;
+  private readonly sharedPartsDb: Database<object, number>;
   private readonly live: Database<number, string>;
   private readonly expiry: Database<number, [number, string]>;
   private readonly timers: Database<number, [number, string, string, string]>;
@@ -63,6 +68,8 @@ export class LmdbLedger implements Ledger, OutboxStore {
     // Orders share their msgpackr record structures (kept under a symbol key, outside the id
     // range), so each value does not describe its own shape: ~15% faster holds, half the bytes.
     this.orders = this.root.openDB({ name: 'orders', sharedStructuresKey: Symbol.for('structures') });
+    this.sharedPartsDb = this.root.openDB({ name: 'shared-parts' });
+    this.sharedParts = new SharedParts(this.sharedPartsDb, limits.ledgerSharedPartsCachedMax);
     this.live = this.root.openDB({ name: 'live' });
     this.expiry = this.root.openDB({ name: 'expiry' });
     this.timers = this.root.openDB({ name: 'timers' });
@@ -92,14 +99,19 @@ export class LmdbLedger implements Ledger, OutboxStore {
   }
 
   getOrder(coreId: string): OrderSnapshot | undefined {
-    return this.uncommittedOrders.get(coreId) ?? this.orders.get(coreId);
+    return this.uncommittedOrders.get(coreId) ?? this.committedOrder(coreId);
+  }
+
+  private committedOrder(coreId: string): OrderSnapshot | undefined {
+    const stored = this.orders.get(coreId);
+    return stored === undefined ? undefined : this.sharedParts.resolve(stored);
   }
 
   /** Every live record, with what is staged and not yet committed (read-your-writes, as getOrder). */
   *liveOrders(): Iterable<OrderSnapshot> {
     for (const coreId of this.live.getKeys()) {
       if (this.liveNow.get(coreId) === false) continue;
-      const order = this.uncommittedOrders.get(coreId) ?? this.orders.get(coreId);
+      const order = this.uncommittedOrders.get(coreId) ?? this.committedOrder(coreId);
       if (order) yield order;
     }
     for (const [coreId, live] of this.liveNow) {
@@ -200,7 +212,11 @@ export class LmdbLedger implements Ledger, OutboxStore {
 
   putOrder(snapshot: OrderSnapshot, live: boolean, isNew = false): void {
     const coreId = snapshot.record.coreId;
-    this.putVisible(this.uncommittedOrders, this.orders, coreId, snapshot);
+    // As positions: only an order's last write in a batch is written (it is what reads see).
+    this.staged++;
+    this.uncommittedOrders.set(coreId, snapshot);
+    this.batch.orders.set(coreId, snapshot);
+    this.scheduleFlush();
     const wasLive = isNew ? false : (this.liveNow.get(coreId) ?? this.live.doesExist(coreId));
     this.liveNow.set(coreId, live);
     if (live && !wasLive) {
@@ -302,10 +318,17 @@ export class LmdbLedger implements Ledger, OutboxStore {
     this.put(db, key, value);
     const batch = this.batch;
     batch.afterCommit.push(() => {
-      if (overlay.get(key) !== value) return;
-      overlay.delete(key);
-      if (overlay === (this.uncommittedOrders as Map<string, unknown>)) this.liveNow.delete(key);
+      if (overlay.get(key) === value) overlay.delete(key);
     });
+  }
+
+  /** A batch's orders are on disk: reads of those not written again since go to the database. */
+  private ordersCommitted(orders: Map<string, OrderSnapshot>): void {
+    for (const [coreId, snapshot] of orders) {
+      if (this.uncommittedOrders.get(coreId) !== snapshot) continue;
+      this.uncommittedOrders.delete(coreId);
+      this.liveNow.delete(coreId);
+    }
   }
 
   private scheduleFlush(): void {
@@ -336,11 +359,22 @@ export class LmdbLedger implements Ledger, OutboxStore {
       committed.catch(ignore);
       committed = this.positions.put([sku, nodeId], position);
     }
+    const parts = this.sharedParts.plan(batch.orders.values());
+    for (const [number, part] of parts.fresh) {
+      committed.catch(ignore);
+      committed = this.sharedPartsDb.put(number, part);
+    }
+    for (const [coreId, snapshot] of batch.orders) {
+      committed.catch(ignore);
+      committed = this.orders.put(coreId, this.sharedParts.stored(snapshot, parts));
+    }
     for (const op of batch.ops) {
       committed.catch(ignore);
       committed = op.remove ? op.db.remove(op.key) : op.db.put(op.key, op.value);
     }
     const durable = committed.then(() => {
+      this.sharedParts.written(parts.fresh);
+      this.ordersCommitted(batch.orders);
       for (const after of batch.afterCommit) after();
       return this.root.flushed;
     });
@@ -377,6 +411,8 @@ interface Deferred {
 
 interface Batch {
   positions: Map<string, PositionRow>;
+  /** Orders by core id, each with its last write of the batch. */
+  orders: Map<string, OrderSnapshot>;
   ops: Array<{ db: Database<unknown, LmdbKey>; key: LmdbKey; value: unknown; remove: boolean }>;
   afterCommit: Array<() => void>;
   durable: Deferred;
@@ -396,11 +432,12 @@ function newBatch(): Batch {
   promise.catch(() => {});
   const batch: Batch = {
     positions: new Map(),
+    orders: new Map(),
     ops: [],
     afterCommit: [],
     durable: { promise, resolve, reject },
     stagedAt: 0,
-    size: () => batch.positions.size + batch.ops.length,
+    size: () => batch.positions.size + batch.orders.size + batch.ops.length,
   };
   return batch;
 }
