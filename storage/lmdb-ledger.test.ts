@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { open as openLmdb } from 'lmdb';
-import type { NodeRecord, OrderMachineState, OrderSnapshot, Position, RoutingExplanation, StoredRouting } from '../actors/domain.js';
+import type { DeliveryPromise, NodeRecord, OrderMachineState, OrderSnapshot, Position, RoutingExplanation, StoredRouting } from '../actors/domain.js';
 import { LmdbLedger } from './lmdb-ledger.js';
 import { tempDir } from '../test/support/fixtures.js';
 
@@ -65,9 +65,9 @@ const routing = (nodeId = 'n1'): StoredRouting => ({
   excluded: [],
 });
 
-const routed = (coreId: string, shared: StoredRouting, state: OrderMachineState = 'held'): OrderSnapshot => {
+const routed = (coreId: string, shared: StoredRouting, state: OrderMachineState = 'held', promise?: DeliveryPromise): OrderSnapshot => {
   const snapshot = order(coreId, state);
-  return { ...snapshot, record: { ...snapshot.record, routing: shared } };
+  return { ...snapshot, record: { ...snapshot.record, routing: shared, ...(promise ? { promise } : {}) } };
 };
 
 /** The orders database as stored, read with the options the ledger opens it with (the ledger closed). */
@@ -231,6 +231,22 @@ describe('shared parts of order records', () => {
     expect(again.get('o1')?.record.routing).toBe(1);
     expect(again.get('o6')?.record.routing).toBe(2);
     ledger = open();
+  });
+
+  it('writes a promise that several records carry once too, apart from or with their routing', async () => {
+    const promise: DeliveryPromise = { deliveryBy: new Date(T0 + 86_400_000).toISOString(), shipments: [{ nodeId: 'n1', distanceKm: 6.2, deliveryBy: new Date(T0 + 86_400_000).toISOString(), kind: 'delivery' }] } as DeliveryPromise;
+    const shared = routing();
+    const written = [routed('p1', shared, 'held', promise), routed('p2', shared, 'held', promise), routed('p3', routing('n2'), 'held', promise)];
+    for (const snapshot of written) ledger.putOrder(snapshot, true, true);
+    await ledger.close();
+    const stored = storedOrders();
+    expect(['p1', 'p2', 'p3'].map((id) => [typeof stored.get(id)?.record.routing, typeof stored.get(id)?.record.promise])).toEqual([
+      ['number', 'number'], ['number', 'number'], ['object', 'number'],
+    ]);
+    ledger = open();
+    for (const snapshot of written) expect(ledger.getOrder(snapshot.record.coreId)).toEqual(snapshot);
+    // Read back, the records share the decoded part again.
+    expect(ledger.getOrder('p1')!.record.promise).toBe(ledger.getOrder('p3')!.record.promise);
   });
 
   it('reads records written before shared parts existed: routing inline, compact or expanded', async () => {

@@ -15,7 +15,7 @@ import { setRecent } from '../engine/recent-map.js';
 // never removed, as orders are never removed.
 
 /** The fields of a record that may be stored as a shared part's number. */
-export const sharedFields = ['routing'] as const;
+export const sharedFields = ['routing', 'promise'] as const;
 type SharedField = (typeof sharedFields)[number];
 
 /** An order as the orders database holds it: a shared field may be a part's number. */
@@ -66,9 +66,18 @@ export class SharedParts {
   /** The value to write for `snapshot`: itself, or a copy whose shared parts are numbers. */
   stored(snapshot: OrderSnapshot, plan: SharedPartsPlan): OrderSnapshot | StoredOrder {
     const { record } = snapshot;
-    const routing = record.routing === undefined ? undefined : (this.numbers.get(record.routing) ?? plan.numbers.get(record.routing));
-    if (routing === undefined) return snapshot;
-    return { state: snapshot.state, record: { ...record, routing } };
+    const routing = this.numberOf(record.routing, plan);
+    const promise = this.numberOf(record.promise, plan);
+    if (routing === undefined && promise === undefined) return snapshot;
+    // A copy keeps the fields in their order, so the record keeps its msgpackr structure.
+    const stored: StoredOrder['record'] = { ...record };
+    if (routing !== undefined) stored.routing = routing;
+    if (promise !== undefined) stored.promise = promise;
+    return { state: snapshot.state, record: stored };
+  }
+
+  private numberOf(part: object | undefined, plan: SharedPartsPlan): number | undefined {
+    return part === undefined ? undefined : (this.numbers.get(part) ?? plan.numbers.get(part));
   }
 
   /** The batch that wrote `fresh` has committed: later records may refer to these parts. */
@@ -83,6 +92,7 @@ export class SharedParts {
   resolve(stored: StoredOrder): OrderSnapshot {
     const record = stored.record;
     if (typeof record.routing === 'number') record.routing = this.part(record.routing) as OrderRecord['routing'];
+    if (typeof record.promise === 'number') record.promise = this.part(record.promise) as OrderRecord['promise'];
     return stored as OrderSnapshot;
   }
 
