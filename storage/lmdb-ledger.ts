@@ -205,8 +205,13 @@ export class LmdbLedger implements Ledger, OutboxStore {
 
   putPosition(sku: string, nodeId: string, position: Position): void {
     // A hot SKU's position changes many times a batch; only its last value is written.
+    // Keyed per SKU, then node: staging a position allocates nothing once its SKU is in the batch.
     this.staged++;
-    this.batch.positions.set(`${sku}\u0000${nodeId}`, { sku, nodeId, position });
+    const batch = this.batch;
+    let byNode = batch.positions.get(sku);
+    if (byNode === undefined) batch.positions.set(sku, (byNode = new Map()));
+    if (!byNode.has(nodeId)) batch.positionCount++;
+    byNode.set(nodeId, position);
     this.scheduleFlush();
   }
 
@@ -303,13 +308,13 @@ export class LmdbLedger implements Ledger, OutboxStore {
 
   private put<K extends LmdbKey, V>(db: Database<V, K>, key: K, value: V): void {
     this.staged++;
-    this.batch.ops.push({ db: db as Database<unknown, LmdbKey>, key, value, remove: false });
+    this.batch.ops.push(db, key, value);
     this.scheduleFlush();
   }
 
   private remove<K extends LmdbKey>(db: Database<unknown, K>, key: K): void {
     this.staged++;
-    this.batch.ops.push({ db: db as Database<unknown, LmdbKey>, key, value: undefined, remove: true });
+    this.batch.ops.push(db, key, removal);
     this.scheduleFlush();
   }
 
@@ -354,23 +359,27 @@ export class LmdbLedger implements Ledger, OutboxStore {
     // and runs them on its writer thread, so the main thread only encodes). The last one resolves
     // when the whole transaction has committed.
     // Every write of a failed transaction rejects; the last one carries the failure to durable().
+    // lmdb-js answers every unconditional write of one transaction with the same promise, so the
+    // handler that keeps a rejection from going unhandled is attached once per promise, not once
+    // per write (thousands of reactions, each run at commit, for nothing).
     let committed: Promise<unknown> = Promise.resolve();
-    for (const { sku, nodeId, position } of batch.positions.values()) {
+    const issued = (write: Promise<unknown>): void => {
+      if (write === committed) return;
       committed.catch(ignore);
-      committed = this.positions.put([sku, nodeId], position);
+      committed = write;
+    };
+    for (const [sku, byNode] of batch.positions) {
+      for (const [nodeId, position] of byNode) issued(this.positions.put([sku, nodeId], position));
     }
     const parts = this.sharedParts.plan(batch.orders.values());
-    for (const [number, part] of parts.fresh) {
-      committed.catch(ignore);
-      committed = this.sharedPartsDb.put(number, part);
-    }
-    for (const [coreId, snapshot] of batch.orders) {
-      committed.catch(ignore);
-      committed = this.orders.put(coreId, this.sharedParts.stored(snapshot, parts));
-    }
-    for (const op of batch.ops) {
-      committed.catch(ignore);
-      committed = op.remove ? op.db.remove(op.key) : op.db.put(op.key, op.value);
+    for (const [number, part] of parts.fresh) issued(this.sharedPartsDb.put(number, part));
+    for (const [coreId, snapshot] of batch.orders) issued(this.orders.put(coreId, this.sharedParts.stored(snapshot, parts)));
+    const ops = batch.ops;
+    for (let i = 0; i < ops.length; i += 3) {
+      const db = ops[i] as Database<unknown, LmdbKey>;
+      const key = ops[i + 1] as LmdbKey;
+      const value = ops[i + 2];
+      issued(value === removal ? db.remove(key) : db.put(key, value));
     }
     const durable = committed.then(() => {
       this.sharedParts.written(parts.fresh);
@@ -403,6 +412,9 @@ type LmdbKey = string | number | Array<string | number>;
 
 const ignore = (): void => {};
 
+/** The value of a staged write that removes its key. */
+const removal = Symbol('removal');
+
 interface Deferred {
   promise: Promise<void>;
   resolve: () => void;
@@ -410,10 +422,16 @@ interface Deferred {
 }
 
 interface Batch {
-  positions: Map<string, PositionRow>;
+  /** Positions by SKU, then node, each with its last write of the batch. */
+  positions: Map<string, Map<string, Position>>;
+  positionCount: number;
   /** Orders by core id, each with its last write of the batch. */
   orders: Map<string, OrderSnapshot>;
-  ops: Array<{ db: Database<unknown, LmdbKey>; key: LmdbKey; value: unknown; remove: boolean }>;
+  /**
+   * Every other write in the order staged, flat: database, key, value (`removal` to remove), three
+   * slots a write instead of an object each, as a batch holds thousands and lives across collections.
+   */
+  ops: unknown[];
   afterCommit: Array<() => void>;
   durable: Deferred;
   /** When its first write was staged (performance.now()): what its oldest write waited is measured from here. */
@@ -432,12 +450,13 @@ function newBatch(): Batch {
   promise.catch(() => {});
   const batch: Batch = {
     positions: new Map(),
+    positionCount: 0,
     orders: new Map(),
     ops: [],
     afterCommit: [],
     durable: { promise, resolve, reject },
     stagedAt: 0,
-    size: () => batch.positions.size + batch.orders.size + batch.ops.length,
+    size: () => batch.positionCount + batch.orders.size + batch.ops.length / 3,
   };
   return batch;
 }
