@@ -80,6 +80,14 @@ function storedOrders(): Map<string, OrderSnapshot> {
   return found;
 }
 
+/** The keys of one of the ledger's databases as stored (the ledger closed). */
+function storedKeys(name: string): unknown[] {
+  const env = openLmdb({ path: join(dir.path, 'ledger'), maxDbs: 16 });
+  const keys = [...env.openDB({ name }).getKeys()];
+  env.close();
+  return keys;
+}
+
 const liveIds = (l: LmdbLedger): string[] => [...l.liveOrders()].map((o) => o.record.coreId).sort();
 const nextTurn = (): Promise<void> => new Promise((done) => setImmediate(done));
 
@@ -280,6 +288,119 @@ describe('shared parts of order records', () => {
     expect(ledger.getOrder('old-1')).toEqual({ ...old[0], state: 'allocated' });
     expect(ledger.getOrder('old-2')).toEqual({ ...old[1], state: 'expired' });
     expect(liveIds(ledger)).toEqual(['old-1', 'old-3', 'old-4']);
+  });
+});
+
+describe('holds live by their expiry entry', () => {
+  // A new hold is written with its expiry entry and no live index entry (one write fewer a hold);
+  // it is live, listed and counted, for as long as it is held, however it leaves `held`.
+  it('writes a new hold with its expiry entry only, and keeps it live until it leaves held, across batches and a reopen', async () => {
+    for (const id of ['h1', 'h2', 'h3', 'h4']) {
+      ledger.putOrder(order(id), true, true);
+      // The engine's own setExpiry for it finds the entry written.
+      ledger.setExpiry(id, T0 + 900_000);
+    }
+    expect(ledger.pendingWrites()).toBe(8);
+    await ledger.durable();
+    expect(liveIds(ledger)).toEqual(['h1', 'h2', 'h3', 'h4']);
+    expect(ledger.liveOrderCount()).toBe(4);
+    await ledger.close();
+    expect(storedKeys('live')).toEqual([]);
+    expect(storedKeys('expiry')).toEqual(['h1', 'h2', 'h3', 'h4'].map((id) => [T0 + 900_000, id]));
+    ledger = open();
+    expect(liveIds(ledger)).toEqual(['h1', 'h2', 'h3', 'h4']);
+    expect(ledger.liveOrderCount()).toBe(4);
+
+    // Committed holds leave held as the engine writes them: the record, then the entry cleared.
+    ledger.putOrder(order('h1', 'allocated'), true);
+    ledger.clearExpiry('h1', T0 + 900_000);
+    ledger.putOrder(order('h2', 'expired'), false);
+    ledger.clearExpiry('h2', T0 + 900_000);
+    // Written again still held: stays live by its entry.
+    ledger.putOrder({ ...order('h3'), record: { ...order('h3').record, customerId: 'c2' } }, true);
+    // The sweep drops an entry it found nothing due for: a hold still held stays live regardless.
+    ledger.clearExpiry('h4', T0 + 900_000);
+    // While the batch commits, and once it has, the same answers.
+    expect(liveIds(ledger)).toEqual(['h1', 'h3', 'h4']);
+    expect(ledger.liveOrderCount()).toBe(3);
+    await nextTurn();
+    expect(liveIds(ledger)).toEqual(['h1', 'h3', 'h4']);
+    await ledger.durable();
+    expect(liveIds(ledger)).toEqual(['h1', 'h3', 'h4']);
+    expect(ledger.liveOrderCount()).toBe(3);
+    expect([...ledger.liveOrders()].find((o) => o.record.coreId === 'h3')?.record.customerId).toBe('c2');
+    await reopen();
+    expect(liveIds(ledger)).toEqual(['h1', 'h3', 'h4']);
+    expect(ledger.liveOrderCount()).toBe(3);
+    expect(ledger.dueExpiries(T0 + 10 ** 9, 10).map((e) => e.coreId)).toEqual(['h3']);
+
+    // Held in one batch, gone in the next before the first committed.
+    ledger.putOrder(order('h5'), true, true);
+    await nextTurn();
+    ledger.putOrder(order('h5', 'dropped'), false);
+    ledger.clearExpiry('h5', T0 + 900_000);
+    expect(ledger.liveOrderCount()).toBe(3);
+    await ledger.durable();
+    await reopen();
+    expect(liveIds(ledger)).toEqual(['h1', 'h3', 'h4']);
+    expect(ledger.liveOrderCount()).toBe(3);
+  });
+
+  it('keeps a committed hold live when its entry is dropped with no write of it, and ends it right after', async () => {
+    for (const id of ['s1', 's2', 's3']) ledger.putOrder(order(id), true, true);
+    await ledger.durable();
+    // The sweep drops each entry (its clock stepped back, say); then, in the same batch or a later
+    // one, the holds end or go on.
+    for (const id of ['s1', 's2', 's3']) ledger.clearExpiry(id, T0 + 900_000);
+    ledger.putOrder(order('s1', 'expired'), false);
+    expect(ledger.liveOrderCount()).toBe(2);
+    expect(liveIds(ledger)).toEqual(['s2', 's3']);
+    await nextTurn();
+    ledger.putOrder(order('s2', 'dropped'), false);
+    ledger.putOrder(order('s3', 'allocated'), true);
+    expect(liveIds(ledger)).toEqual(['s3']);
+    await ledger.durable();
+    expect(liveIds(ledger)).toEqual(['s3']);
+    expect(ledger.liveOrderCount()).toBe(1);
+    await ledger.close();
+    expect(storedKeys('live')).toEqual(['s3']);
+    expect(storedKeys('expiry')).toEqual([]);
+    ledger = open();
+    expect(liveIds(ledger)).toEqual(['s3']);
+    expect(ledger.liveOrderCount()).toBe(1);
+  });
+
+  it('reads holds written with both entries before, once each, and never counts a record that left held with its entry left behind', async () => {
+    await ledger.close();
+    const env = openLmdb({ path: join(dir.path, 'ledger'), maxDbs: 16 });
+    const orders = env.openDB<OrderSnapshot, string>({ name: 'orders', sharedStructuresKey: Symbol.for('structures') });
+    const live = env.openDB<number, string>({ name: 'live' });
+    const expiry = env.openDB<number, [number, string]>({ name: 'expiry' });
+    // Holds as written before: live entry and expiry entry.
+    for (const id of ['old-1', 'old-2']) {
+      await orders.put(id, order(id));
+      await live.put(id, 1);
+      await expiry.put([T0 + 900_000, id], 1);
+    }
+    // A record that left held with its expiry entry still there (the sweep drops such entries).
+    await orders.put('stale', order('stale', 'expired'));
+    await expiry.put([T0 + 900_000, 'stale'], 1);
+    await env.close();
+
+    ledger = open();
+    expect(liveIds(ledger)).toEqual(['old-1', 'old-2']);
+    expect(ledger.liveOrderCount()).toBe(2);
+    ledger.putOrder(order('old-1', 'allocated'), true);
+    ledger.clearExpiry('old-1', T0 + 900_000);
+    ledger.putOrder(order('old-2', 'expired'), false);
+    ledger.clearExpiry('old-2', T0 + 900_000);
+    ledger.putOrder(order('stale', 'expired'), false);
+    ledger.clearExpiry('stale', T0 + 900_000);
+    expect(ledger.liveOrderCount()).toBe(1);
+    await reopen();
+    expect(liveIds(ledger)).toEqual(['old-1']);
+    expect(ledger.liveOrderCount()).toBe(1);
+    expect(ledger.dueExpiries(T0 + 10 ** 9, 10)).toEqual([]);
   });
 });
 

@@ -59,8 +59,8 @@ export class LmdbLedger implements Ledger, OutboxStore {
   private readonly uncommittedOrders = new Map<string, OrderSnapshot>();
   private readonly uncommittedNodes = new Map<string, NodeRecord>();
   private readonly uncommittedSkus = new Map<string, SkuRecord>();
-  /** Whether an order is live, as last written (committed or not); cleared at each commit. */
-  private readonly liveNow = new Map<string, boolean>();
+  /** How an order is live, as last written (committed or not); cleared at each commit. */
+  private readonly liveNow = new Map<string, Liveness>();
 
   constructor(options: LmdbLedgerOptions) {
     this.root = open({ path: options.path, maxDbs: 16, mapSize: options.mapSize ?? 64 * 1024 ** 3 });
@@ -84,6 +84,7 @@ export class LmdbLedger implements Ledger, OutboxStore {
     for (const key of this.outbox.getKeys({ reverse: true, limit: 1 })) lastOutboxId = key;
     this.nextOutboxId = lastOutboxId + 1;
     this.liveCount = this.live.getKeysCount();
+    for (const _ of this.heldByExpiry()) this.liveCount++;
   }
 
   positionsOf(sku: string): Record<string, Position> {
@@ -107,18 +108,45 @@ export class LmdbLedger implements Ledger, OutboxStore {
     return stored === undefined ? undefined : this.sharedParts.resolve(stored);
   }
 
-  /** Every live record, with what is staged and not yet committed (read-your-writes, as getOrder). */
+  /**
+   * Every live record, with what is staged and not yet committed (read-your-writes, as getOrder):
+   * those in the live index, committed holds live through their expiry entry alone, and what
+   * is staged.
+   */
   *liveOrders(): Iterable<OrderSnapshot> {
     for (const coreId of this.live.getKeys()) {
-      if (this.liveNow.get(coreId) === false) continue;
+      if (this.liveNow.get(coreId) === Liveness.none) continue;
       const order = this.uncommittedOrders.get(coreId) ?? this.committedOrder(coreId);
       if (order) yield order;
     }
-    for (const [coreId, live] of this.liveNow) {
-      if (!live || this.live.doesExist(coreId)) continue;
-      const order = this.uncommittedOrders.get(coreId);
+    for (const order of this.heldByExpiry()) {
+      if (!this.liveNow.has(order.record.coreId)) yield order;
+    }
+    for (const [coreId, liveness] of this.liveNow) {
+      if (liveness === Liveness.none || this.live.doesExist(coreId)) continue;
+      const order = this.getOrder(coreId);
       if (order) yield order;
     }
+  }
+
+  /**
+   * Committed holds with no live index entry: a hold is written with its expiry entry and no live
+   * entry (one write fewer per hold) and is live for as long as it is held. Each is found by its
+   * own deadline's entry only; holds written before this, with both entries, are in the live index.
+   */
+  private *heldByExpiry(): Iterable<OrderSnapshot> {
+    for (const [expiresAt, coreId] of this.expiry.getKeys()) {
+      if (this.live.doesExist(coreId)) continue;
+      const order = this.committedOrder(coreId);
+      if (order?.state === 'held' && order.record.expiresAt === expiresAt) yield order;
+    }
+  }
+
+  /** How a committed order is live: by its live index entry, as a hold by its expiry entry, or not. */
+  private committedLiveness(coreId: string, expiresAt: number): Liveness {
+    if (this.live.doesExist(coreId)) return Liveness.indexed;
+    if (!this.expiry.doesExist([expiresAt, coreId])) return Liveness.none;
+    return this.committedOrder(coreId)?.state === 'held' ? Liveness.held : Liveness.none;
   }
 
   liveOrderCount(): number {
@@ -222,23 +250,38 @@ export class LmdbLedger implements Ledger, OutboxStore {
     this.uncommittedOrders.set(coreId, snapshot);
     this.batch.orders.set(coreId, snapshot);
     this.scheduleFlush();
-    const wasLive = isNew ? false : (this.liveNow.get(coreId) ?? this.live.doesExist(coreId));
-    this.liveNow.set(coreId, live);
-    if (live && !wasLive) {
-      this.put(this.live, coreId, 1);
-      this.liveCount++;
-    } else if (!live && wasLive) {
-      this.remove(this.live, coreId);
-      this.liveCount--;
-    }
+    const was = isNew ? Liveness.none : (this.liveNow.get(coreId) ?? this.committedLiveness(coreId, snapshot.record.expiresAt));
+    // A new hold is live through its expiry entry, written here (the engine's setExpiry for it
+    // then finds it written): no live index entry. Anything else live is in the index, a hold as
+    // soon as it leaves `held`.
+    const now = !live ? Liveness.none
+      : was === Liveness.indexed ? Liveness.indexed
+      : snapshot.state === 'held' && (isNew || was === Liveness.held) ? Liveness.held
+      : Liveness.indexed;
+    this.liveNow.set(coreId, now);
+    if (now === Liveness.held && was !== Liveness.held) this.put(this.expiry, [snapshot.record.expiresAt, coreId], 1);
+    if (now === Liveness.indexed && was !== Liveness.indexed) this.put(this.live, coreId, 1);
+    else if (was === Liveness.indexed && now !== Liveness.indexed) this.remove(this.live, coreId);
+    if (was === Liveness.none && now !== Liveness.none) this.liveCount++;
+    else if (was !== Liveness.none && now === Liveness.none) this.liveCount--;
   }
 
   setExpiry(coreId: string, expiresAt: number): void {
+    // A hold live by its expiry entry has that entry already (putOrder wrote it).
+    if (this.liveNow.get(coreId) === Liveness.held && this.uncommittedOrders.get(coreId)?.record.expiresAt === expiresAt) return;
     this.put(this.expiry, [expiresAt, coreId], 1);
   }
 
   clearExpiry(coreId: string, expiresAt: number): void {
     this.remove(this.expiry, [expiresAt, coreId]);
+    // A hold live through this entry alone stays live without it (the engine clears a hold's entry
+    // after writing it out of `held`; the expiry sweep clears entries it finds nothing due for).
+    const staged = this.liveNow.get(coreId);
+    if ((staged ?? this.committedLiveness(coreId, expiresAt)) !== Liveness.held) return;
+    this.put(this.live, coreId, 1);
+    this.liveNow.set(coreId, Liveness.indexed);
+    // With no write of its record in flight, nothing else forgets this once it is on disk.
+    if (staged === undefined) this.batch.indexedOnly.push(coreId);
   }
 
   putNode(record: NodeRecord): void {
@@ -328,12 +371,13 @@ export class LmdbLedger implements Ledger, OutboxStore {
   }
 
   /** A batch's orders are on disk: reads of those not written again since go to the database. */
-  private ordersCommitted(orders: Map<string, OrderSnapshot>): void {
-    for (const [coreId, snapshot] of orders) {
+  private ordersCommitted(batch: Batch): void {
+    for (const [coreId, snapshot] of batch.orders) {
       if (this.uncommittedOrders.get(coreId) !== snapshot) continue;
       this.uncommittedOrders.delete(coreId);
       this.liveNow.delete(coreId);
     }
+    for (const coreId of batch.indexedOnly) if (!this.uncommittedOrders.has(coreId)) this.liveNow.delete(coreId);
   }
 
   private scheduleFlush(): void {
@@ -383,7 +427,7 @@ export class LmdbLedger implements Ledger, OutboxStore {
     }
     const durable = committed.then(() => {
       this.sharedParts.written(parts.fresh);
-      this.ordersCommitted(batch.orders);
+      this.ordersCommitted(batch);
       for (const after of batch.afterCommit) after();
       return this.root.flushed;
     });
@@ -410,6 +454,13 @@ export class LmdbLedger implements Ledger, OutboxStore {
 
 type LmdbKey = string | number | Array<string | number>;
 
+/** How an order is live: not at all, by its live index entry, or as a new hold by its expiry entry. */
+const enum Liveness {
+  none,
+  indexed,
+  held,
+}
+
 const ignore = (): void => {};
 
 /** The value of a staged write that removes its key. */
@@ -427,6 +478,8 @@ interface Batch {
   positionCount: number;
   /** Orders by core id, each with its last write of the batch. */
   orders: Map<string, OrderSnapshot>;
+  /** Holds whose liveness moved to the live index with no write of their record (clearExpiry). */
+  indexedOnly: string[];
   /**
    * Every other write in the order staged, flat: database, key, value (`removal` to remove), three
    * slots a write instead of an object each, as a batch holds thousands and lives across collections.
@@ -452,6 +505,7 @@ function newBatch(): Batch {
     positions: new Map(),
     positionCount: 0,
     orders: new Map(),
+    indexedOnly: [],
     ops: [],
     afterCommit: [],
     durable: { promise, resolve, reject },
