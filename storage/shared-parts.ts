@@ -5,7 +5,7 @@ import { setRecent } from '../engine/recent-map.js';
 
 // Parts of order records that many records share by identity (===): holds of one cart shape in
 // one event-loop turn share one plan, so their records carry the very same routing explanation
-// (the largest part of a hold record). Such a part is written once, to its own database under a
+// (the largest part of a hold record) and delivery promise. Such a part is written once, to its own database under a
 // number, and each record stores the number in its place; reads put the part back.
 //
 // A part only one record of a batch carries stays inline, as every record was written before this
@@ -30,7 +30,7 @@ export interface SharedPartsPlan {
 export class SharedParts {
   /** Parts on disk, by identity: a record written later that carries one refers to it. */
   private readonly numbers = new WeakMap<object, number>();
-  /** Parts read back, by number, most recently used last (bounded). */
+  /** Parts written or read back, by number, newest last; past the bound the oldest goes. */
   private readonly cache = new Map<number, object>();
   private nextNumber: number;
 
