@@ -60,7 +60,13 @@ export interface Ledger {
   dueTimers(nowMs: number, limit: number): DurableTimer[];
 
   putPosition(sku: string, nodeId: string, position: Position): void;
-  /** `isNew` spares a read when the caller knows the order was never written. */
+  /**
+   * `isNew` spares a read when the caller knows the order was never written. Records may share
+   * their `routing` and `promise` objects (holds of one plan): the ledger then stores one copy,
+   * known by the object's identity, so such an object must never change once a record carries it.
+   * A new live hold (`isNew`, state `held`) is written with its expiry entry at `expiresAt`, which
+   * keeps it live until it leaves `held`; the caller's `setExpiry` for it then writes nothing more.
+   */
   putOrder(snapshot: OrderSnapshot, live: boolean, isNew?: boolean): void;
   setExpiry(coreId: string, expiresAt: number): void;
   clearExpiry(coreId: string, expiresAt: number): void;

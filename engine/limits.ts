@@ -18,6 +18,8 @@ export const limits = {
   actorInflightMax: 20_000,
   /** Writes staged in the ledger and not yet on disk, across the engine. At the bound: OVERLOADED. */
   ledgerPendingWritesMax: 200_000,
+  /** Shared parts of order records (a routing many holds share) kept decoded; past it the oldest read is dropped. */
+  ledgerSharedPartsCachedMax: 1_024,
   /**
    * New work is refused (OVERLOADED) while recent batches kept their writes waiting longer than
    * this between staged and on disk (engine/admission.ts): the wait of admitted requests stays bounded.

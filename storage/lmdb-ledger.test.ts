@@ -6,7 +6,8 @@
 // How: a real LmdbLedger in a fresh temp dir per test (removed afterwards), no mocks.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import type { NodeRecord, OrderMachineState, OrderSnapshot, Position } from '../actors/domain.js';
+import { open as openLmdb } from 'lmdb';
+import type { DeliveryPromise, NodeRecord, OrderMachineState, OrderSnapshot, Position, RoutingExplanation, StoredRouting } from '../actors/domain.js';
 import { LmdbLedger } from './lmdb-ledger.js';
 import { tempDir } from '../test/support/fixtures.js';
 
@@ -53,6 +54,39 @@ function order(coreId: string, state: OrderMachineState = 'held', qty = 1): Orde
 const node = (nodeId: string, name = nodeId): NodeRecord => ({
   nodeId, type: 'warehouse', name, location: { lat: 41.8, lon: -87.6 }, priority: 10, status: 'online', createdAt: T0, updatedAt: T0,
 });
+
+const routing = (nodeId = 'n1'): StoredRouting => ({
+  compact: 1,
+  strategy: 'blend',
+  fulfillment: 'delivery',
+  totalCost: 4.61,
+  currency: 'USD',
+  lines: [{ sku: 'A', qty: 1, chosen: [[nodeId, 1]], candidates: [[nodeId, 6, 100, 'economy', T0 + 86_400_000, 8.11, 4.61, 3.5, 0, 0, 0]], rejected: [] }],
+  excluded: [],
+});
+
+const routed = (coreId: string, shared: StoredRouting, state: OrderMachineState = 'held', promise?: DeliveryPromise): OrderSnapshot => {
+  const snapshot = order(coreId, state);
+  return { ...snapshot, record: { ...snapshot.record, routing: shared, ...(promise ? { promise } : {}) } };
+};
+
+/** The orders database as stored, read with the options the ledger opens it with (the ledger closed). */
+function storedOrders(): Map<string, OrderSnapshot> {
+  const env = openLmdb({ path: join(dir.path, 'ledger'), maxDbs: 16 });
+  const orders = env.openDB<OrderSnapshot, string>({ name: 'orders', sharedStructuresKey: Symbol.for('structures') });
+  const found = new Map<string, OrderSnapshot>();
+  for (const { key, value } of orders.getRange()) found.set(key, value);
+  env.close();
+  return found;
+}
+
+/** The keys of one of the ledger's databases as stored (the ledger closed). */
+function storedKeys(name: string): unknown[] {
+  const env = openLmdb({ path: join(dir.path, 'ledger'), maxDbs: 16 });
+  const keys = [...env.openDB({ name }).getKeys()];
+  env.close();
+  return keys;
+}
 
 const liveIds = (l: LmdbLedger): string[] => [...l.liveOrders()].map((o) => o.record.coreId).sort();
 const nextTurn = (): Promise<void> => new Promise((done) => setImmediate(done));
@@ -157,6 +191,216 @@ describe('orders', () => {
     ledger.putOrder(order('o4', 'expired'), false, true);
     await ledger.durable();
     expect(ledger.liveOrderCount()).toBe(0);
+  });
+});
+
+describe('shared parts of order records', () => {
+  it('writes a routing that several records carry once, and reads every record back whole, before and after a reopen', async () => {
+    const shared = routing();
+    const held = ['o1', 'o2', 'o3'].map((id) => routed(id, shared));
+    for (const snapshot of held) ledger.putOrder(snapshot, true, true);
+    // Not shared: stays inline, as records always were.
+    const alone = routed('o4', routing('n2'));
+    ledger.putOrder(alone, true, true);
+    // Read-your-writes while the batch commits: the records as given.
+    await nextTurn();
+    expect(ledger.getOrder('o2')).toBe(held[1]);
+    await ledger.durable();
+    for (const snapshot of [...held, alone]) expect(ledger.getOrder(snapshot.record.coreId)).toEqual(snapshot);
+    expect([...ledger.liveOrders()].sort((a, b) => (a.record.coreId < b.record.coreId ? -1 : 1))).toEqual([...held, alone]);
+
+    // A later batch's record carrying the same routing refers to the part already written.
+    ledger.putOrder(routed('o5', shared), true, true);
+    await ledger.close();
+    const stored = storedOrders();
+    expect(['o1', 'o2', 'o3', 'o5'].map((id) => stored.get(id)?.record.routing)).toEqual([1, 1, 1, 1]);
+    expect(stored.get('o4')?.record.routing).toEqual(routing('n2'));
+
+    ledger = open();
+    for (const snapshot of [...held, alone]) expect(ledger.getOrder(snapshot.record.coreId)).toEqual(snapshot);
+    expect(ledger.getOrder('o5')).toEqual(routed('o5', shared));
+    expect(liveIds(ledger)).toEqual(['o1', 'o2', 'o3', 'o4', 'o5']);
+    expect(ledger.liveOrderCount()).toBe(5);
+
+    // After the restart: a record read back and written again keeps referring to its part, and
+    // records sharing a new routing get a new number, not one already taken.
+    const confirmed = ledger.getOrder('o1')!;
+    ledger.putOrder({ ...confirmed, state: 'allocated' }, true);
+    const other = routing('n3');
+    ledger.putOrder(routed('o6', other), true, true);
+    ledger.putOrder(routed('o7', other), true, true);
+    await reopen();
+    expect(ledger.getOrder('o1')).toEqual({ ...held[0], state: 'allocated' });
+    expect(ledger.getOrder('o6')).toEqual(routed('o6', other));
+    expect(ledger.getOrder('o7')?.record.routing).toEqual(other);
+    expect(ledger.getOrder('o2')).toEqual(held[1]);
+    await ledger.close();
+    const again = storedOrders();
+    expect(again.get('o1')?.record.routing).toBe(1);
+    expect(again.get('o6')?.record.routing).toBe(2);
+    ledger = open();
+  });
+
+  it('writes a promise that several records carry once too, apart from or with their routing', async () => {
+    const promise: DeliveryPromise = { deliveryBy: new Date(T0 + 86_400_000).toISOString(), shipments: [{ nodeId: 'n1', distanceKm: 6.2, deliveryBy: new Date(T0 + 86_400_000).toISOString(), kind: 'delivery' }] } as DeliveryPromise;
+    const shared = routing();
+    const written = [routed('p1', shared, 'held', promise), routed('p2', shared, 'held', promise), routed('p3', routing('n2'), 'held', promise)];
+    for (const snapshot of written) ledger.putOrder(snapshot, true, true);
+    await ledger.close();
+    const stored = storedOrders();
+    expect(['p1', 'p2', 'p3'].map((id) => [typeof stored.get(id)?.record.routing, typeof stored.get(id)?.record.promise])).toEqual([
+      ['number', 'number'], ['number', 'number'], ['object', 'number'],
+    ]);
+    ledger = open();
+    for (const snapshot of written) expect(ledger.getOrder(snapshot.record.coreId)).toEqual(snapshot);
+    // Read back, the records share the decoded part again.
+    expect(ledger.getOrder('p1')!.record.promise).toBe(ledger.getOrder('p3')!.record.promise);
+  });
+
+  it('reads records written before shared parts existed: routing inline, compact or expanded', async () => {
+    await ledger.close();
+    const expanded: RoutingExplanation = {
+      strategy: 'nearest',
+      totalCost: 3,
+      currency: 'USD',
+      lines: [{ sku: 'A', qty: 1, chosen: [{ nodeId: 'n1', qty: 1 }], candidates: [], rejected: [] }],
+      excluded: [{ nodeId: 'n9', reason: 'offline' }],
+    } as unknown as RoutingExplanation;
+    const old = [routed('old-1', routing()), routed('old-2', routing()), { ...routed('old-3', routing()), record: { ...routed('old-3', routing()).record, routing: expanded } }, order('old-4', 'released')];
+    // Written as the ledger wrote them before: the plain snapshot, into the same databases.
+    const env = openLmdb({ path: join(dir.path, 'ledger'), maxDbs: 16 });
+    const orders = env.openDB<OrderSnapshot, string>({ name: 'orders', sharedStructuresKey: Symbol.for('structures') });
+    const live = env.openDB<number, string>({ name: 'live' });
+    for (const snapshot of old) {
+      await orders.put(snapshot.record.coreId, snapshot);
+      await live.put(snapshot.record.coreId, 1);
+    }
+    await env.close();
+
+    ledger = open();
+    for (const snapshot of old) expect(ledger.getOrder(snapshot.record.coreId)).toEqual(snapshot);
+    expect(liveIds(ledger)).toEqual(['old-1', 'old-2', 'old-3', 'old-4']);
+    expect(ledger.liveOrderCount()).toBe(4);
+    // And written again by this ledger: still whole.
+    ledger.putOrder({ ...ledger.getOrder('old-1')!, state: 'allocated' }, true);
+    ledger.putOrder({ ...ledger.getOrder('old-2')!, state: 'expired' }, false);
+    await reopen();
+    expect(ledger.getOrder('old-1')).toEqual({ ...old[0], state: 'allocated' });
+    expect(ledger.getOrder('old-2')).toEqual({ ...old[1], state: 'expired' });
+    expect(liveIds(ledger)).toEqual(['old-1', 'old-3', 'old-4']);
+  });
+});
+
+describe('holds live by their expiry entry', () => {
+  // A new hold is written with its expiry entry and no live index entry (one write fewer a hold);
+  // it is live, listed and counted, for as long as it is held, however it leaves `held`.
+  it('writes a new hold with its expiry entry only, and keeps it live until it leaves held, across batches and a reopen', async () => {
+    for (const id of ['h1', 'h2', 'h3', 'h4']) {
+      ledger.putOrder(order(id), true, true);
+      // The engine's own setExpiry for it finds the entry written.
+      ledger.setExpiry(id, T0 + 900_000);
+    }
+    expect(ledger.pendingWrites()).toBe(8);
+    await ledger.durable();
+    expect(liveIds(ledger)).toEqual(['h1', 'h2', 'h3', 'h4']);
+    expect(ledger.liveOrderCount()).toBe(4);
+    await ledger.close();
+    expect(storedKeys('live')).toEqual([]);
+    expect(storedKeys('expiry')).toEqual(['h1', 'h2', 'h3', 'h4'].map((id) => [T0 + 900_000, id]));
+    ledger = open();
+    expect(liveIds(ledger)).toEqual(['h1', 'h2', 'h3', 'h4']);
+    expect(ledger.liveOrderCount()).toBe(4);
+
+    // Committed holds leave held as the engine writes them: the record, then the entry cleared.
+    ledger.putOrder(order('h1', 'allocated'), true);
+    ledger.clearExpiry('h1', T0 + 900_000);
+    ledger.putOrder(order('h2', 'expired'), false);
+    ledger.clearExpiry('h2', T0 + 900_000);
+    // Written again still held: stays live by its entry.
+    ledger.putOrder({ ...order('h3'), record: { ...order('h3').record, customerId: 'c2' } }, true);
+    // The sweep drops an entry it found nothing due for: a hold still held stays live regardless.
+    ledger.clearExpiry('h4', T0 + 900_000);
+    // While the batch commits, and once it has, the same answers.
+    expect(liveIds(ledger)).toEqual(['h1', 'h3', 'h4']);
+    expect(ledger.liveOrderCount()).toBe(3);
+    await nextTurn();
+    expect(liveIds(ledger)).toEqual(['h1', 'h3', 'h4']);
+    await ledger.durable();
+    expect(liveIds(ledger)).toEqual(['h1', 'h3', 'h4']);
+    expect(ledger.liveOrderCount()).toBe(3);
+    expect([...ledger.liveOrders()].find((o) => o.record.coreId === 'h3')?.record.customerId).toBe('c2');
+    await reopen();
+    expect(liveIds(ledger)).toEqual(['h1', 'h3', 'h4']);
+    expect(ledger.liveOrderCount()).toBe(3);
+    expect(ledger.dueExpiries(T0 + 10 ** 9, 10).map((e) => e.coreId)).toEqual(['h3']);
+
+    // Held in one batch, gone in the next before the first committed.
+    ledger.putOrder(order('h5'), true, true);
+    await nextTurn();
+    ledger.putOrder(order('h5', 'dropped'), false);
+    ledger.clearExpiry('h5', T0 + 900_000);
+    expect(ledger.liveOrderCount()).toBe(3);
+    await ledger.durable();
+    await reopen();
+    expect(liveIds(ledger)).toEqual(['h1', 'h3', 'h4']);
+    expect(ledger.liveOrderCount()).toBe(3);
+  });
+
+  it('keeps a committed hold live when its entry is dropped with no write of it, and ends it right after', async () => {
+    for (const id of ['s1', 's2', 's3']) ledger.putOrder(order(id), true, true);
+    await ledger.durable();
+    // The sweep drops each entry (its clock stepped back, say); then, in the same batch or a later
+    // one, the holds end or go on.
+    for (const id of ['s1', 's2', 's3']) ledger.clearExpiry(id, T0 + 900_000);
+    ledger.putOrder(order('s1', 'expired'), false);
+    expect(ledger.liveOrderCount()).toBe(2);
+    expect(liveIds(ledger)).toEqual(['s2', 's3']);
+    await nextTurn();
+    ledger.putOrder(order('s2', 'dropped'), false);
+    ledger.putOrder(order('s3', 'allocated'), true);
+    expect(liveIds(ledger)).toEqual(['s3']);
+    await ledger.durable();
+    expect(liveIds(ledger)).toEqual(['s3']);
+    expect(ledger.liveOrderCount()).toBe(1);
+    await ledger.close();
+    expect(storedKeys('live')).toEqual(['s3']);
+    expect(storedKeys('expiry')).toEqual([]);
+    ledger = open();
+    expect(liveIds(ledger)).toEqual(['s3']);
+    expect(ledger.liveOrderCount()).toBe(1);
+  });
+
+  it('reads holds written with both entries before, once each, and never counts a record that left held with its entry left behind', async () => {
+    await ledger.close();
+    const env = openLmdb({ path: join(dir.path, 'ledger'), maxDbs: 16 });
+    const orders = env.openDB<OrderSnapshot, string>({ name: 'orders', sharedStructuresKey: Symbol.for('structures') });
+    const live = env.openDB<number, string>({ name: 'live' });
+    const expiry = env.openDB<number, [number, string]>({ name: 'expiry' });
+    // Holds as written before: live entry and expiry entry.
+    for (const id of ['old-1', 'old-2']) {
+      await orders.put(id, order(id));
+      await live.put(id, 1);
+      await expiry.put([T0 + 900_000, id], 1);
+    }
+    // A record that left held with its expiry entry still there (the sweep drops such entries).
+    await orders.put('stale', order('stale', 'expired'));
+    await expiry.put([T0 + 900_000, 'stale'], 1);
+    await env.close();
+
+    ledger = open();
+    expect(liveIds(ledger)).toEqual(['old-1', 'old-2']);
+    expect(ledger.liveOrderCount()).toBe(2);
+    ledger.putOrder(order('old-1', 'allocated'), true);
+    ledger.clearExpiry('old-1', T0 + 900_000);
+    ledger.putOrder(order('old-2', 'expired'), false);
+    ledger.clearExpiry('old-2', T0 + 900_000);
+    ledger.putOrder(order('stale', 'expired'), false);
+    ledger.clearExpiry('stale', T0 + 900_000);
+    expect(ledger.liveOrderCount()).toBe(1);
+    await reopen();
+    expect(liveIds(ledger)).toEqual(['old-1']);
+    expect(ledger.liveOrderCount()).toBe(1);
+    expect(ledger.dueExpiries(T0 + 10 ** 9, 10)).toEqual([]);
   });
 });
 

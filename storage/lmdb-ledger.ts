@@ -2,6 +2,8 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import type { NodeRecord, OrderSnapshot, Position, SkuRecord } from '../actors/domain.js';
 import type { OutboxEntry, OutboxStore } from '../engine/cluster/outbox.js';
 import type { DurableTimer, IdempotencyRecord, Ledger, PositionRow, StoredEvent } from '../engine/ledger.js';
+import { limits } from '../engine/limits.js';
+import { SharedParts, type StoredOrder } from './shared-parts.js';
 
 // The ledger on LMDB (lmdb-js, values in msgpackr). One environment, one named database per kind.
 //
@@ -23,7 +25,10 @@ export interface LmdbLedgerOptions {
 export class LmdbLedger implements Ledger, OutboxStore {
   private readonly root: RootDatabase;
   private readonly positions: Database<Position, [string, string]>;
-  private readonly orders: Database<OrderSnapshot, string>;
+  private readonly orders: Database<OrderSnapshot | StoredOrder, string>;
+  /** Parts that many order records share (storage/shared-parts.ts), each written once. */
+  private readonly sharedParts: SharedParts;
+  private readonly sharedPartsDb: Database<object, number>;
   private readonly live: Database<number, string>;
   private readonly expiry: Database<number, [number, string]>;
   private readonly timers: Database<number, [number, string, string, string]>;
@@ -54,8 +59,8 @@ export class LmdbLedger implements Ledger, OutboxStore {
   private readonly uncommittedOrders = new Map<string, OrderSnapshot>();
   private readonly uncommittedNodes = new Map<string, NodeRecord>();
   private readonly uncommittedSkus = new Map<string, SkuRecord>();
-  /** Whether an order is live, as last written (committed or not); cleared at each commit. */
-  private readonly liveNow = new Map<string, boolean>();
+  /** How an order is live, as last written (committed or not); cleared at each commit. */
+  private readonly liveNow = new Map<string, Liveness>();
 
   constructor(options: LmdbLedgerOptions) {
     this.root = open({ path: options.path, maxDbs: 16, mapSize: options.mapSize ?? 64 * 1024 ** 3 });
@@ -63,6 +68,8 @@ export class LmdbLedger implements Ledger, OutboxStore {
     // Orders share their msgpackr record structures (kept under a symbol key, outside the id
     // range), so each value does not describe its own shape: ~15% faster holds, half the bytes.
     this.orders = this.root.openDB({ name: 'orders', sharedStructuresKey: Symbol.for('structures') });
+    this.sharedPartsDb = this.root.openDB({ name: 'shared-parts' });
+    this.sharedParts = new SharedParts(this.sharedPartsDb, limits.ledgerSharedPartsCachedMax);
     this.live = this.root.openDB({ name: 'live' });
     this.expiry = this.root.openDB({ name: 'expiry' });
     this.timers = this.root.openDB({ name: 'timers' });
@@ -77,6 +84,7 @@ export class LmdbLedger implements Ledger, OutboxStore {
     for (const key of this.outbox.getKeys({ reverse: true, limit: 1 })) lastOutboxId = key;
     this.nextOutboxId = lastOutboxId + 1;
     this.liveCount = this.live.getKeysCount();
+    for (const _ of this.heldByExpiry()) this.liveCount++;
   }
 
   positionsOf(sku: string): Record<string, Position> {
@@ -92,21 +100,53 @@ export class LmdbLedger implements Ledger, OutboxStore {
   }
 
   getOrder(coreId: string): OrderSnapshot | undefined {
-    return this.uncommittedOrders.get(coreId) ?? this.orders.get(coreId);
+    return this.uncommittedOrders.get(coreId) ?? this.committedOrder(coreId);
   }
 
-  /** Every live record, with what is staged and not yet committed (read-your-writes, as getOrder). */
+  private committedOrder(coreId: string): OrderSnapshot | undefined {
+    const stored = this.orders.get(coreId);
+    return stored === undefined ? undefined : this.sharedParts.resolve(stored);
+  }
+
+  /**
+   * Every live record, with what is staged and not yet committed (read-your-writes, as getOrder):
+   * those in the live index, committed holds live through their expiry entry alone, and what
+   * is staged.
+   */
   *liveOrders(): Iterable<OrderSnapshot> {
     for (const coreId of this.live.getKeys()) {
-      if (this.liveNow.get(coreId) === false) continue;
-      const order = this.uncommittedOrders.get(coreId) ?? this.orders.get(coreId);
+      if (this.liveNow.get(coreId) === Liveness.none) continue;
+      const order = this.uncommittedOrders.get(coreId) ?? this.committedOrder(coreId);
       if (order) yield order;
     }
-    for (const [coreId, live] of this.liveNow) {
-      if (!live || this.live.doesExist(coreId)) continue;
-      const order = this.uncommittedOrders.get(coreId);
+    for (const order of this.heldByExpiry()) {
+      if (!this.liveNow.has(order.record.coreId)) yield order;
+    }
+    for (const [coreId, liveness] of this.liveNow) {
+      if (liveness === Liveness.none || this.live.doesExist(coreId)) continue;
+      const order = this.getOrder(coreId);
       if (order) yield order;
     }
+  }
+
+  /**
+   * Committed holds with no live index entry: a hold is written with its expiry entry and no live
+   * entry (one write fewer per hold) and is live for as long as it is held. Each is found by its
+   * own deadline's entry only; holds written before this, with both entries, are in the live index.
+   */
+  private *heldByExpiry(): Iterable<OrderSnapshot> {
+    for (const [expiresAt, coreId] of this.expiry.getKeys()) {
+      if (this.live.doesExist(coreId)) continue;
+      const order = this.committedOrder(coreId);
+      if (order?.state === 'held' && order.record.expiresAt === expiresAt) yield order;
+    }
+  }
+
+  /** How a committed order is live: by its live index entry, as a hold by its expiry entry, or not. */
+  private committedLiveness(coreId: string, expiresAt: number): Liveness {
+    if (this.live.doesExist(coreId)) return Liveness.indexed;
+    if (!this.expiry.doesExist([expiresAt, coreId])) return Liveness.none;
+    return this.committedOrder(coreId)?.state === 'held' ? Liveness.held : Liveness.none;
   }
 
   liveOrderCount(): number {
@@ -193,31 +233,55 @@ export class LmdbLedger implements Ledger, OutboxStore {
 
   putPosition(sku: string, nodeId: string, position: Position): void {
     // A hot SKU's position changes many times a batch; only its last value is written.
+    // Keyed per SKU, then node: staging a position allocates nothing once its SKU is in the batch.
     this.staged++;
-    this.batch.positions.set(`${sku}\u0000${nodeId}`, { sku, nodeId, position });
+    const batch = this.batch;
+    let byNode = batch.positions.get(sku);
+    if (byNode === undefined) batch.positions.set(sku, (byNode = new Map()));
+    if (!byNode.has(nodeId)) batch.positionCount++;
+    byNode.set(nodeId, position);
     this.scheduleFlush();
   }
 
   putOrder(snapshot: OrderSnapshot, live: boolean, isNew = false): void {
     const coreId = snapshot.record.coreId;
-    this.putVisible(this.uncommittedOrders, this.orders, coreId, snapshot);
-    const wasLive = isNew ? false : (this.liveNow.get(coreId) ?? this.live.doesExist(coreId));
-    this.liveNow.set(coreId, live);
-    if (live && !wasLive) {
-      this.put(this.live, coreId, 1);
-      this.liveCount++;
-    } else if (!live && wasLive) {
-      this.remove(this.live, coreId);
-      this.liveCount--;
-    }
+    // As positions: only an order's last write in a batch is written (it is what reads see).
+    this.staged++;
+    this.uncommittedOrders.set(coreId, snapshot);
+    this.batch.orders.set(coreId, snapshot);
+    this.scheduleFlush();
+    const was = isNew ? Liveness.none : (this.liveNow.get(coreId) ?? this.committedLiveness(coreId, snapshot.record.expiresAt));
+    // A new hold is live through its expiry entry, written here (the engine's setExpiry for it
+    // then finds it written): no live index entry. Anything else live is in the index, a hold as
+    // soon as it leaves `held`.
+    const now = !live ? Liveness.none
+      : was === Liveness.indexed ? Liveness.indexed
+      : snapshot.state === 'held' && (isNew || was === Liveness.held) ? Liveness.held
+      : Liveness.indexed;
+    this.liveNow.set(coreId, now);
+    if (now === Liveness.held && was !== Liveness.held) this.put(this.expiry, [snapshot.record.expiresAt, coreId], 1);
+    if (now === Liveness.indexed && was !== Liveness.indexed) this.put(this.live, coreId, 1);
+    else if (was === Liveness.indexed && now !== Liveness.indexed) this.remove(this.live, coreId);
+    if (was === Liveness.none && now !== Liveness.none) this.liveCount++;
+    else if (was !== Liveness.none && now === Liveness.none) this.liveCount--;
   }
 
   setExpiry(coreId: string, expiresAt: number): void {
+    // A hold live by its expiry entry has that entry already (putOrder wrote it).
+    if (this.liveNow.get(coreId) === Liveness.held && this.uncommittedOrders.get(coreId)?.record.expiresAt === expiresAt) return;
     this.put(this.expiry, [expiresAt, coreId], 1);
   }
 
   clearExpiry(coreId: string, expiresAt: number): void {
     this.remove(this.expiry, [expiresAt, coreId]);
+    // A hold live through this entry alone stays live without it (the engine clears a hold's entry
+    // after writing it out of `held`; the expiry sweep clears entries it finds nothing due for).
+    const staged = this.liveNow.get(coreId);
+    if ((staged ?? this.committedLiveness(coreId, expiresAt)) !== Liveness.held) return;
+    this.put(this.live, coreId, 1);
+    this.liveNow.set(coreId, Liveness.indexed);
+    // With no write of its record in flight, nothing else forgets this once it is on disk.
+    if (staged === undefined) this.batch.indexedOnly.push(coreId);
   }
 
   putNode(record: NodeRecord): void {
@@ -287,13 +351,13 @@ export class LmdbLedger implements Ledger, OutboxStore {
 
   private put<K extends LmdbKey, V>(db: Database<V, K>, key: K, value: V): void {
     this.staged++;
-    this.batch.ops.push({ db: db as Database<unknown, LmdbKey>, key, value, remove: false });
+    this.batch.ops.push(db, key, value);
     this.scheduleFlush();
   }
 
   private remove<K extends LmdbKey>(db: Database<unknown, K>, key: K): void {
     this.staged++;
-    this.batch.ops.push({ db: db as Database<unknown, LmdbKey>, key, value: undefined, remove: true });
+    this.batch.ops.push(db, key, removal);
     this.scheduleFlush();
   }
 
@@ -302,10 +366,18 @@ export class LmdbLedger implements Ledger, OutboxStore {
     this.put(db, key, value);
     const batch = this.batch;
     batch.afterCommit.push(() => {
-      if (overlay.get(key) !== value) return;
-      overlay.delete(key);
-      if (overlay === (this.uncommittedOrders as Map<string, unknown>)) this.liveNow.delete(key);
+      if (overlay.get(key) === value) overlay.delete(key);
     });
+  }
+
+  /** A batch's orders are on disk: reads of those not written again since go to the database. */
+  private ordersCommitted(batch: Batch): void {
+    for (const [coreId, snapshot] of batch.orders) {
+      if (this.uncommittedOrders.get(coreId) !== snapshot) continue;
+      this.uncommittedOrders.delete(coreId);
+      this.liveNow.delete(coreId);
+    }
+    for (const coreId of batch.indexedOnly) if (!this.uncommittedOrders.has(coreId)) this.liveNow.delete(coreId);
   }
 
   private scheduleFlush(): void {
@@ -332,20 +404,35 @@ export class LmdbLedger implements Ledger, OutboxStore {
     // and runs them on its writer thread, so the main thread only encodes). The last one resolves
     // when the whole transaction has committed.
     // Every write of a failed transaction rejects; the last one carries the failure to durable().
+    // lmdb-js answers every unconditional write of one transaction with the same promise, so the
+    // handler that keeps a rejection from going unhandled is attached once per promise, not once
+    // per write (thousands of reactions, each run at commit, for nothing).
     let committed: Promise<unknown> = Promise.resolve();
-    for (const { sku, nodeId, position } of batch.positions.values()) {
+    const issued = (write: Promise<unknown>): void => {
+      if (write === committed) return;
       committed.catch(ignore);
-      committed = this.positions.put([sku, nodeId], position);
+      committed = write;
+    };
+    for (const [sku, byNode] of batch.positions) {
+      for (const [nodeId, position] of byNode) issued(this.positions.put([sku, nodeId], position));
     }
-    for (const op of batch.ops) {
-      committed.catch(ignore);
-      committed = op.remove ? op.db.remove(op.key) : op.db.put(op.key, op.value);
+    const parts = this.sharedParts.plan(batch.orders.values());
+    for (const [number, part] of parts.fresh) issued(this.sharedPartsDb.put(number, part));
+    for (const [coreId, snapshot] of batch.orders) issued(this.orders.put(coreId, this.sharedParts.stored(snapshot, parts)));
+    const ops = batch.ops;
+    for (let i = 0; i < ops.length; i += 3) {
+      const db = ops[i] as Database<unknown, LmdbKey>;
+      const key = ops[i + 1] as LmdbKey;
+      const value = ops[i + 2];
+      issued(value === removal ? db.remove(key) : db.put(key, value));
     }
     // With lmdb-js's overlappingSync (its default here), a transaction's commit resolves before its
     // sync: the next batch's transaction starts as soon as this one has committed, while this
     // one is synced to disk. Each batch is acknowledged when its own sync is done, in order.
     const previous = this.lastDurable;
     const durable = committed.then(() => {
+      this.sharedParts.written(parts.fresh);
+      this.ordersCommitted(batch);
       for (const after of batch.afterCommit) after();
       this.flushing = false;
       if (this.batch.size() > 0) this.scheduleFlush();
@@ -373,7 +460,17 @@ export class LmdbLedger implements Ledger, OutboxStore {
 
 type LmdbKey = string | number | Array<string | number>;
 
+/** How an order is live: not at all, by its live index entry, or as a new hold by its expiry entry. */
+const enum Liveness {
+  none,
+  indexed,
+  held,
+}
+
 const ignore = (): void => {};
+
+/** The value of a staged write that removes its key. */
+const removal = Symbol('removal');
 
 interface Deferred {
   promise: Promise<void>;
@@ -382,8 +479,18 @@ interface Deferred {
 }
 
 interface Batch {
-  positions: Map<string, PositionRow>;
-  ops: Array<{ db: Database<unknown, LmdbKey>; key: LmdbKey; value: unknown; remove: boolean }>;
+  /** Positions by SKU, then node, each with its last write of the batch. */
+  positions: Map<string, Map<string, Position>>;
+  positionCount: number;
+  /** Orders by core id, each with its last write of the batch. */
+  orders: Map<string, OrderSnapshot>;
+  /** Holds whose liveness moved to the live index with no write of their record (clearExpiry). */
+  indexedOnly: string[];
+  /**
+   * Every other write in the order staged, flat: database, key, value (`removal` to remove), three
+   * slots a write instead of an object each, as a batch holds thousands and lives across collections.
+   */
+  ops: unknown[];
   afterCommit: Array<() => void>;
   durable: Deferred;
   /** When its first write was staged (performance.now()): what its oldest write waited is measured from here. */
@@ -402,11 +509,14 @@ function newBatch(): Batch {
   promise.catch(() => {});
   const batch: Batch = {
     positions: new Map(),
+    positionCount: 0,
+    orders: new Map(),
+    indexedOnly: [],
     ops: [],
     afterCommit: [],
     durable: { promise, resolve, reject },
     stagedAt: 0,
-    size: () => batch.positions.size + batch.ops.length,
+    size: () => batch.positionCount + batch.orders.size + batch.ops.length / 3,
   };
   return batch;
 }
