@@ -14,7 +14,7 @@ import { MemoryBus } from './bus/memory-bus.js';
 import { SystemClock, type Clock, type TimerHandle } from './clock.js';
 import { EngineError, invalidState, notFound, overloaded } from './errors.js';
 import { EventLog } from './event-log.js';
-import { cartShape, HoldTurn } from './hold-turn.js';
+import { cartShape, freezeShared, HoldTurn } from './hold-turn.js';
 import { iso } from './iso.js';
 import { coreIdOf, newCoreId, orderIdOf } from './ids.js';
 import type { Ledger, StoredEvent } from './ledger.js';
@@ -843,6 +843,7 @@ export class Engine {
     const shape = turn ? cartShape(request) : undefined;
     const shared = shape === undefined ? undefined : turn!.plans.get(shape);
     if (shared && turn!.fits(shared.moves)) {
+      freezeShared(shared);
       this.checkLoad();
       this.checkMailboxes(shared.moves, turn!);
       turn!.add(shared.moves);

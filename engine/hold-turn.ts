@@ -23,6 +23,22 @@ export interface SharedPlan {
   moves: readonly StockMove[];
   promise: DeliveryPromise;
   routing: StoredRouting;
+  /** Frozen once a second hold takes it: the ledger stores a shared object once, by identity (storage/shared-parts.ts), so it must never change. */
+  frozen?: boolean;
+}
+
+/** Freezes a plan's promise and explanation, all the way down, the first time it is shared. */
+export function freezeShared(plan: SharedPlan): void {
+  if (plan.frozen) return;
+  deepFreeze(plan.promise);
+  deepFreeze(plan.routing);
+  plan.frozen = true;
+}
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const inner of Object.values(value)) deepFreeze(inner);
 }
 
 export class HoldTurn {
