@@ -127,8 +127,12 @@ export function streamSubject(topic: string): string {
  * `%`, which no encoded string is, so two ids never share a token.
  */
 export function subjectToken(id: string): string {
+  // Ids are mostly letters, digits, `_` and `-`: already one token as they are.
+  if (plainToken.test(id)) return id;
   return id === '' ? '%' : encodeURIComponent(id).replace(/\./g, '%2E').replace(/\*/g, '%2A');
 }
+
+const plainToken = /^[A-Za-z0-9_-]+$/;
 
 // A token is one or more characters that are neither a dot nor whitespace. In a subject no token
 // holds a wildcard character; in a pattern a wildcard is a whole token and `>` only the last one.
@@ -136,12 +140,11 @@ const whitespace = /[\s\u0000]/;
 
 export function isValidSubject(subject: string): boolean {
   if (typeof subject !== 'string' || subject.length === 0 || subject.length > busLimits.subjectLengthMax) return false;
-  if (whitespace.test(subject)) return false;
-  for (const token of subject.split('.')) {
-    if (token.length === 0 || token.includes('*') || token.includes('>')) return false;
-  }
-  return true;
+  return validSubject.test(subject);
 }
+
+/** Tokens of one or more characters, none a dot, whitespace, NUL, `*` or `>`, joined by dots. */
+const validSubject = /^[^\s\u0000.*>]+(?:\.[^\s\u0000.*>]+)*$/;
 
 export function isValidPattern(pattern: string): boolean {
   if (typeof pattern !== 'string' || pattern.length === 0 || pattern.length > busLimits.subjectLengthMax) return false;
