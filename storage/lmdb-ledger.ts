@@ -436,7 +436,12 @@ export class LmdbLedger implements Ledger, OutboxStore {
       for (const after of batch.afterCommit) after();
       this.flushing = false;
       if (this.batch.size() > 0) this.scheduleFlush();
-      const synced = this.root.flushed;
+      // lmdb-js's `flushed` is a thenable that waits for the sync of whatever transaction is
+      // the latest when `then` is called: it is called now, before the next batch begins, so
+      // this batch waits for its own sync and not for the next one's.
+      const synced = new Promise<void>((resolve, reject) => {
+        this.root.flushed.then(() => resolve(), reject);
+      });
       return previous.then(() => synced);
     });
     durable.then(
