@@ -501,17 +501,29 @@ function shipmentOf(s: Plan['shipments'][number]): Shipment {
   };
 }
 
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
 function explainLine(line: LineExplanation): StoredRouting['lines'][number] {
-  const round2 = (n: number): number => Math.round(n * 100) / 100;
+  const candidates: StoredCandidate[] = new Array(line.candidates.length);
+  for (let i = 0; i < line.candidates.length; i++) {
+    const c = line.candidates[i];
+    const t = c.terms;
+    candidates[i] = [c.nodeId, Math.round(c.distanceKm), c.available, c.carrierId, c.promisedAtMs, round2(c.score), t.cost, t.speed, t.lateness, t.capacity, t.rejection];
+  }
+  const rejectedMax = Math.min(line.rejected.length, routingLimits.explainRejectedMaxDefault);
+  const rejected: Array<[string, string]> = new Array(rejectedMax);
+  for (let i = 0; i < rejectedMax; i++) rejected[i] = [line.rejected[i].nodeId, line.rejected[i].reason];
+  let omitted = false;
+  for (const _ in line.rejectedOmitted) {
+    omitted = true;
+    break;
+  }
   return {
     sku: line.sku,
     qty: line.qty,
     chosen: line.chosen.map((c) => [c.nodeId, c.qty]),
-    candidates: line.candidates.map((c): StoredCandidate => [
-      c.nodeId, Math.round(c.distanceKm), c.available, c.carrierId, c.promisedAtMs, round2(c.score),
-      c.terms.cost, c.terms.speed, c.terms.lateness, c.terms.capacity, c.terms.rejection,
-    ]),
-    rejected: line.rejected.slice(0, routingLimits.explainRejectedMaxDefault).map((r) => [r.nodeId, r.reason]),
-    ...(Object.keys(line.rejectedOmitted).length > 0 ? { rejectedOmitted: line.rejectedOmitted as Record<string, number> } : {}),
+    candidates,
+    rejected,
+    ...(omitted ? { rejectedOmitted: line.rejectedOmitted as Record<string, number> } : {}),
   };
 }
