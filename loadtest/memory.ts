@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../engine/engine.js';
+import { isEngineError } from '../engine/errors.js';
 import { silentLogger } from '../engine/logger.js';
 import { LmdbLedger } from '../storage/lmdb-ledger.js';
 
@@ -27,6 +28,21 @@ function settle(): { rssMiB: number; anonMiB: number; heapMiB: number } {
   return { rssMiB: mib(usage.rss), anonMiB: Math.round(anonKiB / 1024), heapMiB: mib(usage.heapUsed) };
 }
 
+let shed = 0;
+
+/** `step`, again after a moment while the engine sheds load (OVERLOADED), as a client would. */
+async function retried(step: () => Promise<unknown>): Promise<unknown> {
+  for (;;) {
+    try {
+      return await step();
+    } catch (error) {
+      if (!isEngineError(error) || error.code !== 'OVERLOADED') throw error;
+      shed++;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}
+
 async function inBatches(count: number, step: (i: number) => Promise<unknown>): Promise<void> {
   for (let start = 0; start < count; start += window) {
     const end = Math.min(count, start + window);
@@ -50,17 +66,17 @@ async function main(): Promise<void> {
 
   const cart = (i: number) => ({ customerId: `c${i}`, destination: { lat: 35 + (i % 10), lon: -80 - (i % 30) }, lines: [{ sku: skus[i % skus.length], qty: 1 }, { sku: skus[(i * 7) % skus.length], qty: 2 }] });
   let started = performance.now();
-  await inBatches(inflight, (i) => engine.createOrder(cart(i)));
+  await inBatches(inflight, (i) => retried(() => engine.createOrder(cart(i))));
   const live = settle();
   console.log(`${inflight} orders in flight (released, not shipped): rss ${live.rssMiB} MiB (anon ${live.anonMiB}), heap ${live.heapMiB} MiB, ${Math.round(inflight / ((performance.now() - started) / 1000))} orders/s; live records ${engine.stats().liveOrders}, order actors in memory ${engine.stats().orderActors.active}`);
 
   started = performance.now();
   let mark = settle();
   await inBatches(completed, async (i) => {
-    const order = (await engine.createOrder(cart(inflight + i))).body;
+    const order = ((await retried(() => engine.createOrder(cart(inflight + i)))) as Awaited<ReturnType<Engine['createOrder']>>).body;
     const nodeIds = [...new Set(order.lines.map((l) => l.nodeId!))];
-    for (const nodeId of nodeIds) await engine.nodeEvent(nodeId, { orderId: order.orderId, type: 'shipped' });
-    for (const nodeId of nodeIds) await engine.nodeEvent(nodeId, { orderId: order.orderId, type: 'delivered' });
+    for (const nodeId of nodeIds) await retried(() => engine.nodeEvent(nodeId, { orderId: order.orderId, type: 'shipped' }));
+    for (const nodeId of nodeIds) await retried(() => engine.nodeEvent(nodeId, { orderId: order.orderId, type: 'delivered' }));
     if ((i + 1) % Math.max(1, Math.floor(completed / 5)) === 0) {
       mark = settle();
       console.log(`  completed ${i + 1}: rss ${mark.rssMiB} MiB (anon ${mark.anonMiB}), heap ${mark.heapMiB} MiB`);
@@ -69,7 +85,7 @@ async function main(): Promise<void> {
   const end = settle();
   console.log(`${completed} more orders completed: rss ${end.rssMiB} MiB (+${end.rssMiB - live.rssMiB}; anon ${end.anonMiB}, +${end.anonMiB - live.anonMiB}), heap ${end.heapMiB} MiB (+${end.heapMiB - live.heapMiB}), ${Math.round(completed / ((performance.now() - started) / 1000))} orders/s; order actors in memory ${engine.stats().orderActors.active}`);
   const audit = await engine.audit();
-  console.log(`audit: ${audit.ok ? 'ok' : audit.problems.join('; ')}`);
+  console.log(`audit: ${audit.ok ? 'ok' : audit.problems.join('; ')}; ${shed} requests shed with OVERLOADED (queueing-delay bound) and retried`);
   await engine.stop();
   await ledger.close();
   rmSync(dir, { recursive: true, force: true });
