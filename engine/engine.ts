@@ -646,7 +646,8 @@ export class Engine {
       this.checkPayment(request);
       const held = this.hold(request, turn);
       const coreId = coreIdOf(held.body.reservationId)!;
-      const confirmed = this.confirm(coreId, request);
+      // Both or neither: nothing may refuse the confirmation once the hold is staged.
+      const confirmed = this.confirm(coreId, request, true);
       return { ...confirmed, events: [...held.events, ...confirmed.events], done: [...held.done, ...confirmed.done] };
     });
   }
@@ -952,8 +953,9 @@ export class Engine {
     return { body, events: [orderEvent(snapshot, record.history[0])], done };
   }
 
-  private confirm(coreId: string, request: ConfirmRequest): Decision<OrderView> {
-    this.checkLoad();
+  /** `loadChecked`: the caller checked the load in this same step (a hold confirmed at once), so a refusal cannot leave its hold behind. */
+  private confirm(coreId: string, request: ConfirmRequest, loadChecked = false): Decision<OrderView> {
+    if (!loadChecked) this.checkLoad();
     const expiry = this.expireIfDue(coreId);
     if (expiry) {
       // The deadline passed before the sweep got to it: it expires now, and that is kept.
