@@ -1300,20 +1300,27 @@ export class Engine {
       const events: StoredEvent[] = [];
       const done: Array<() => void> = [];
       const passivate: string[] = [];
+      let progress = false;
       for (const { coreId, expiresAt } of due) {
         const decision = this.expireIfDue(coreId);
         if (!decision) {
-          // Confirmed or released meanwhile: only the index entry is left to drop.
+          // A hold still held to this very deadline is not due by the clock now (it stepped
+          // back): its entry stays for a later sweep. Otherwise it was confirmed or released
+          // meanwhile, and only the index entry is left to drop.
+          const snapshot = this.orderSnapshot(coreId);
+          if (snapshot?.state === 'held' && snapshot.record.expiresAt === expiresAt) continue;
           this.ledger.clearExpiry(coreId, expiresAt);
+          progress = true;
           continue;
         }
+        progress = true;
         expired++;
         events.push(...decision.events);
         done.push(...decision.done);
         passivate.push(...(decision.passivate ?? []));
       }
       await this.commit({ body: undefined, events, done, passivate });
-      if (due.length < limits.expirySweepBatchMax) break;
+      if (due.length < limits.expirySweepBatchMax || !progress) break;
     }
     return expired;
   }
