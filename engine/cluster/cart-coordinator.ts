@@ -109,6 +109,10 @@ export class CartCoordinator {
       const answer = await this.send(partition, 'createReservation', [request, key]) as Answer<Reservation>;
       if (!answer.replayed) return answer.body;
       const current = await this.send(partition, 'getReservation', [answer.body.reservationId]) as Reservation;
+      // A twin of this request (same key, same body: through another gateway, say) got here first
+      // and has confirmed the cart already: this is that cart, and confirming it again replays
+      // the twin's order. Holding it anew would leave a hold nobody confirms.
+      if (current.status === 'confirmed') return current;
       // A part must outlive the home about to be made; a home (parts given) must list the same parts.
       const usable = parts === undefined
         ? Date.parse(current.expiresAt) - Date.now() >= homeTtlSeconds * 1000
