@@ -621,8 +621,8 @@ export class Engine {
       (error: unknown) => {
         endAll();
         this.fail(error);
-        const unavailable = new EngineError('UNAVAILABLE', 'the ledger could not write; the engine is stopping', {}, 5);
-        for (const { reject } of decided) reject(unavailable);
+        const refusal = ledgerFailed();
+        for (const { reject } of decided) reject(refusal);
       },
     );
   }
@@ -829,11 +829,12 @@ export class Engine {
 
   // ---- internals: decisions --------------------------------------------------------------------
 
-  private hold(request: ReservationRequest, turn?: HoldTurn): Decision<ReservationView> {
+  /** Holds are always decided in a turn (engine/hold-turn.ts): their units are taken in its stock table. */
+  private hold(request: ReservationRequest, turn: HoldTurn): Decision<ReservationView> {
     // Refusals that write nothing come before the load checks: a sold-out buyer hears 409, not
     // 503, however busy the ledger is.
     this.checkAlive();
-    const now = turn?.nowMs ?? this.clock.now();
+    const now = turn.nowMs;
     const lines = mergeLineRequests(request.lines);
     const overLimit = this.purchaseLimits.check(request.customerId, lines);
     if (overLimit) throw overLimit;
@@ -841,18 +842,18 @@ export class Engine {
       throw new EngineError('VALIDATION_FAILED', `no exchange rate for ${request.currency}`, { field: 'currency' });
     }
     // The same cart earlier in this turn: its plan, while its nodes still have the units.
-    const shape = turn ? cartShape(request) : undefined;
-    const shared = shape === undefined ? undefined : turn!.plans.get(shape);
-    if (shared && turn!.fits(shared.moves)) {
+    const shape = cartShape(request);
+    const shared = shape === undefined ? undefined : turn.plans.get(shape);
+    if (shared && turn.fits(shared.moves)) {
       freezeShared(shared);
       this.checkLoad();
-      this.checkMailboxes(shared.moves, turn!);
-      turn!.add(shared.moves);
-      return this.heldRecord(request, now, shared.moves, shared.promise, shared.routing, undefined, []);
+      this.checkMailboxes(shared.moves, turn);
+      turn.add(shared.moves);
+      return this.heldRecord(request, now, shared.moves, shared.promise, shared.routing, undefined);
     }
     // Sold out is the common answer of a flash sale: said from the stock, before any routing,
     // when the online nodes together lack a line.
-    const stock = turn ? turn.stock : this.stockView();
+    const stock = turn.stock;
     const online = this.ranker.online();
     for (const { sku, qty } of lines) {
       const table = stock.get(sku);
@@ -875,31 +876,19 @@ export class Engine {
     };
     const planned = this.sourcing.plan(sourcingRequest, stock, now);
     if (!planned.ok) throw planError(planned.failure);
-    const coreId = this.idPrefix + newCoreId(now);
-    const done: Array<() => void> = [];
-    let held: StockMove[];
-    if (turn) {
-      // Taken in the turn's table now, at the SKU actors when the turn ends.
-      held = bySku(planned.plan.allocations);
-      // The plan read this very table: units it lacks are the engine disagreeing with itself.
-      assert(turn.fits(held), 'a plan took units the turn does not have');
-      this.checkMailboxes(held, turn);
-      turn.add(held);
-    } else {
-      // All lines or none: the plan's units are taken per SKU; a refusal gives back what was taken.
-      held = this.takePlanned(coreId, planned.plan.allocations);
-      for (const sku of new Set(held.map((m) => m.sku))) {
-        done.push(this.skus.begin(sku));
-        this.persistPositions(sku, [...new Set(held.filter((m) => m.sku === sku).map((m) => m.nodeId))]);
-      }
-    }
+    // Taken in the turn's table now, at the SKU actors when the turn ends.
+    const held = bySku(planned.plan.allocations);
+    // The plan read this very table: units it lacks are the engine disagreeing with itself.
+    assert(turn.fits(held), 'a plan took units the turn does not have');
+    this.checkMailboxes(held, turn);
+    turn.add(held);
     const promise = this.sourcing.promiseOf(planned.plan);
     const routing = this.sourcing.explanation(planned.plan, sourcingRequest, this.excludedNodes());
     // Shared with the same carts later in the turn, unless a node's daily capacity makes each hold count.
     if (shape !== undefined && held.every((m) => this.sourcing.prepared().get(m.nodeId)?.node.capacityPerDay === undefined)) {
-      turn!.plans.set(shape, { moves: held, promise, routing });
+      turn.plans.set(shape, { moves: held, promise, routing });
     }
-    return this.heldRecord(request, now, held, promise, routing, fulfillment, done, coreId);
+    return this.heldRecord(request, now, held, promise, routing, fulfillment);
   }
 
   /** The SKU actors' mailbox bound, counting the turn's holds not yet applied: OVERLOADED past it. */
@@ -924,7 +913,8 @@ export class Engine {
   }
 
   /** A new hold's record, staged with its indexes, and the decision answering it. */
-  private heldRecord(request: ReservationRequest, now: number, held: readonly StockMove[], promise: DeliveryPromise, routing: StoredRouting, fulfillment: ReservationRequest['fulfillment'], done: Array<() => void>, coreId = this.idPrefix + newCoreId(now)): Decision<ReservationView> {
+  private heldRecord(request: ReservationRequest, now: number, held: readonly StockMove[], promise: DeliveryPromise, routing: StoredRouting, fulfillment: ReservationRequest['fulfillment']): Decision<ReservationView> {
+    const coreId = this.idPrefix + newCoreId(now);
     const ttlSeconds = request.ttlSeconds ?? limits.ttlSecondsDefault;
     const amount = orderValue(request.lines, request.currency, this.currency.rates, this.currency.base);
     const record: OrderRecord = {
@@ -948,9 +938,10 @@ export class Engine {
     this.ledger.putOrder(snapshot, true, true);
     this.purchaseLimits.track(undefined, snapshot);
     this.sourcing.capacity.track(undefined, snapshot, now);
-    this.ledger.setExpiry(coreId, record.expiresAt);
+    // Its expiry entry is written with it (putOrder of a new hold).
     const body = reservationView(snapshot);
-    return { body, events: [orderEvent(snapshot, record.history[0])], done };
+    // No in-flight marks of its own: the turn marks its holds at the SKU actors (applyTurnTakes).
+    return { body, events: [orderEvent(snapshot, record.history[0])], done: [] };
   }
 
   /** `loadChecked`: the caller checked the load in this same step (a hold confirmed at once), so a refusal cannot leave its hold behind. */
@@ -1188,7 +1179,7 @@ export class Engine {
       await this.ledger.durable();
     } catch (error) {
       this.fail(error);
-      throw new EngineError('UNAVAILABLE', 'the ledger could not write; the engine is stopping', {}, 5);
+      throw ledgerFailed();
     } finally {
       for (const end of decision.done) end();
     }
@@ -1391,3 +1382,6 @@ interface TurnItem {
   resolve: (answer: Answer<unknown>) => void;
   reject: (error: unknown) => void;
 }
+
+/** The answer to everyone waiting on a batch the ledger could not write. */
+const ledgerFailed = (): EngineError => new EngineError('UNAVAILABLE', 'the ledger could not write; the engine is stopping', {}, 5);

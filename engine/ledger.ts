@@ -65,7 +65,7 @@ export interface Ledger {
    * their `routing` and `promise` objects (holds of one plan): the ledger then stores one copy,
    * known by the object's identity, so such an object must never change once a record carries it.
    * A new live hold (`isNew`, state `held`) is written with its expiry entry at `expiresAt`, which
-   * keeps it live until it leaves `held`; the caller's `setExpiry` for it then writes nothing more.
+   * keeps it live until it leaves `held`: the caller need not `setExpiry` it (doing so writes nothing more).
    */
   putOrder(snapshot: OrderSnapshot, live: boolean, isNew?: boolean): void;
   setExpiry(coreId: string, expiresAt: number): void;
