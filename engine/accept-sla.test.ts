@@ -1,22 +1,16 @@
 // Shows the acceptance deadline: lines released to a node that does not accept them in time go to
 // the next node with stock (never back to it), lines it did accept stay, and the deadline is a
 // durable timer that survives a restart. Time is a SimulatedClock: nothing sleeps.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from './clock.js';
-import { openEngine, tempDir, type TestEngine } from '../test/support/fixtures.js';
+import { tempEngines, type TestEngine } from '../test/support/fixtures.js';
 
 const acceptWithinMs = 60_000;
+const engines = tempEngines();
 let opened: TestEngine | undefined;
-let dir: ReturnType<typeof tempDir> | undefined;
-afterEach(async () => {
-  await opened?.stop();
-  dir?.remove();
-  opened = dir = undefined;
-});
 
 async function network(clock: SimulatedClock) {
-  dir = tempDir();
-  opened = await openEngine(dir.path, clock, undefined, { acceptWithinMs });
+  opened = await engines.open(clock, undefined, { acceptWithinMs });
   const { engine } = opened;
   await engine.putNode('near', { type: 'warehouse', name: 'Near', location: { lat: 41.88, lon: -87.63 }, priority: 1 });
   await engine.putNode('far', { type: 'warehouse', name: 'Far', location: { lat: 39.1, lon: -84.5 }, priority: 1 });
@@ -69,7 +63,7 @@ describe('acceptance deadline', () => {
     const order = (await engine.createOrder(cart)).body;
     await opened!.stop();
     clock.increment(acceptWithinMs * 2);
-    opened = await openEngine(dir!.path, clock, undefined, { acceptWithinMs });
+    opened = await engines.reopen(opened!, clock, undefined, { acceptWithinMs });
     await opened.engine.sweepExpiries();
     const after = await opened.engine.getOrder(order.orderId);
     expect(after.lines.every((l) => l.nodeId === 'far' && l.status === 'released')).toBe(true);

@@ -3,25 +3,19 @@
 // the coordinator says they are confirmed; it answers what it kept for an idempotency key (or
 // nothing, or IDEMPOTENCY_MISMATCH for another body); a node event for an order with no lines at
 // that node names the reason, so a coordinator can tell it from other refusals.
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { SimulatedClock } from './clock.js';
 import { isEngineError } from './errors.js';
-import { openEngine, tempDir, type TestEngine } from '../test/support/fixtures.js';
+import { tempEngines, type TestEngine } from '../test/support/fixtures.js';
 
+const engines = tempEngines();
 let opened: TestEngine | undefined;
-let dir: ReturnType<typeof tempDir> | undefined;
-afterEach(async () => {
-  await opened?.stop();
-  dir?.remove();
-  opened = dir = undefined;
-});
 
 const parts = [{ partition: 2, reservationId: 'rsv_p2-000000000abcdef0123456789' }];
 const cart = { customerId: 'c1', destination: { lat: 41.9, lon: -87.7 }, lines: [{ sku: 'A', qty: 2 }] };
 
 async function engineWithStock(clock = new SimulatedClock()) {
-  dir = tempDir();
-  opened = await openEngine(dir.path, clock);
+  opened = await engines.open(clock);
   await opened.engine.putNode('wh', { type: 'warehouse', name: 'WH', location: { lat: 41.88, lon: -87.63 } });
   await opened.engine.setStock('wh', 'A', { onHand: 5 });
   await opened.engine.putNode('other', { type: 'warehouse', name: 'Other', location: { lat: 39.1, lon: -84.5 } });
@@ -36,7 +30,7 @@ it('keeps a home hold\'s parts, shows them, and confirms it only for its coordin
   const held = (await engine.createReservation({ ...cart, parts })).body;
   expect(held.parts).toEqual(parts);
   await opened!.stop();
-  opened = await openEngine(dir!.path, clock);
+  opened = await engines.reopen(opened!, clock);
   engine = opened.engine;
   expect((await engine.getReservation(held.reservationId)).parts).toEqual(parts);
 

@@ -3,26 +3,14 @@
 // time would: the same nodes, the same refusals, no unit promised twice, daily capacity respected,
 // idempotent repeats answered once, and everything read back the same after a restart.
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from './clock.js';
 import { EngineError } from './errors.js';
 import type { Engine, ReservationRequest } from './engine.js';
-import { openEngine, tempDir, type TestEngine } from '../test/support/fixtures.js';
+import { tempEngines } from '../test/support/fixtures.js';
 
-const opened: TestEngine[] = [];
-const dirs: Array<{ path: string; remove(): void }> = [];
-afterEach(async () => {
-  for (const te of opened.splice(0)) await te.stop();
-  for (const dir of dirs.splice(0)) dir.remove();
-});
-
-async function open(clock = new SimulatedClock()): Promise<TestEngine> {
-  const dir = tempDir();
-  dirs.push(dir);
-  const te = await openEngine(dir.path, clock);
-  opened.push(te);
-  return te;
-}
+const engines = tempEngines();
+const open = (clock = new SimulatedClock()) => engines.open(clock);
 
 const chicago = { lat: 41.9, lon: -87.7 };
 const cart = (customerId: string, lines: ReservationRequest['lines'], extra: Partial<ReservationRequest> = {}): ReservationRequest => ({ customerId, destination: chicago, lines, ...extra });
@@ -55,11 +43,8 @@ describe('holds decided together in one turn', () => {
     expect(inventory.nodes.map((n) => [n.nodeId, n.reserved, n.available]).sort()).toEqual([['far', 50, 0], ['near', 100, 0]]);
     expect((await te.engine.audit()).ok).toBe(true);
     // What was acknowledged is on disk: the same after a restart.
-    const path = te.dataDir;
     await te.stop();
-    opened.splice(opened.indexOf(te), 1);
-    const again = await openEngine(path, new SimulatedClock());
-    opened.push(again);
+    const again = await engines.reopen(te, new SimulatedClock());
     expect((await again.engine.getInventory('HOT')).nodes.map((n) => [n.nodeId, n.reserved]).sort()).toEqual([['far', 50], ['near', 100]]);
     for (const result of results.slice(0, 150)) {
       if (result.status !== 'fulfilled') throw new Error('expected a hold');
@@ -167,8 +152,7 @@ describe('holds decided together in one turn', () => {
           expect(batched).toEqual(sequential);
         }
         for (const te of [together, oneByOne]) expect((await te.engine.audit()).ok).toBe(true);
-        for (const te of opened.splice(0)) await te.stop();
-        for (const dir of dirs.splice(0)) dir.remove();
+        await engines.closeAll();
       }),
       { seed: 20261129, numRuns: 25 },
     );

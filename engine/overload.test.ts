@@ -5,25 +5,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Admission } from './admission.js';
 import { EngineError } from './errors.js';
-import { call, openEngine, startServer, tempDir, type TestEngine, type TestServer } from '../test/support/fixtures.js';
+import { call, startServer, tempEngines, type TestServer } from '../test/support/fixtures.js';
 
-let opened: TestEngine | undefined;
+const engines = tempEngines();
 let server: TestServer | undefined;
-let dir: ReturnType<typeof tempDir> | undefined;
 afterEach(async () => {
-  await opened?.stop();
   await server?.close();
-  dir?.remove();
-  opened = server = dir = undefined;
+  server = undefined;
 });
 
 const hold = (i: number) => ({ customerId: `c${i}`, destination: { lat: 40, lon: -75 }, lines: [{ sku: 'HOT', qty: 1 }] });
 
 describe('bounds', () => {
   it('sheds holds past the in-flight bound with OVERLOADED and Retry-After, changing nothing for them', async () => {
-    dir = tempDir();
-    opened = await openEngine(dir.path, undefined, { actorInflightMax: 8 });
-    const { engine } = opened;
+    const { engine } = await engines.open(undefined, { actorInflightMax: 8 });
     await engine.putNode('n1', { type: 'warehouse', name: 'N1', location: { lat: 40, lon: -75 }, priority: 1 });
     await engine.setStock('n1', 'HOT', { onHand: 1_000 });
     // All at once, in one turn: nothing is durable yet, so the ninth finds eight in flight.
@@ -47,9 +42,7 @@ describe('bounds', () => {
     // So few writes may wait that the bound falls between a hold and its confirmation for some
     // of these bounds (an order stages about 8 writes, its hold 2 of them).
     for (const ledgerPendingWritesMax of [3, 10, 11, 18, 19, 26]) {
-      dir = tempDir();
-      opened = await openEngine(dir.path, undefined, { ledgerPendingWritesMax });
-      const { engine, ledger } = opened;
+      const { engine, ledger } = await engines.open(undefined, { ledgerPendingWritesMax });
       await engine.putNode('n1', { type: 'warehouse', name: 'N1', location: { lat: 40, lon: -75 }, priority: 1 });
       await engine.setStock('n1', 'HOT', { onHand: 1_000 });
       const results = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => engine.createOrder(hold(i))));
@@ -63,9 +56,7 @@ describe('bounds', () => {
       expect(ledger.liveOrderCount()).toBe(placed.length);
       expect((await engine.getInventory('HOT')).nodes[0].reserved).toBe(placed.length);
       expect((await engine.audit()).ok).toBe(true);
-      await opened.stop();
-      dir.remove();
-      opened = dir = undefined;
+      await engines.closeAll();
     }
   });
 
@@ -88,9 +79,7 @@ describe('bounds', () => {
   });
 
   it('sheds new work when the staged writes would take longer than queueDelayMaxMs to drain', async () => {
-    dir = tempDir();
-    opened = await openEngine(dir.path, undefined, { queueDelayMaxMs: 0, queueDelayMinWrites: 20 });
-    const { engine } = opened;
+    const { engine } = await engines.open(undefined, { queueDelayMaxMs: 0, queueDelayMinWrites: 20 });
     await engine.putNode('n1', { type: 'warehouse', name: 'N1', location: { lat: 40, lon: -75 }, priority: 1 });
     await engine.setStock('n1', 'HOT', { onHand: 10_000 });
     // A first batch tells the engine how fast its ledger drains.
@@ -111,9 +100,7 @@ describe('bounds', () => {
 
 describe('refusals that write nothing', () => {
   it('a sold-out hold hears 409 INSUFFICIENT_STOCK even while new work is shed with 503', async () => {
-    dir = tempDir();
-    opened = await openEngine(dir.path, undefined, { queueDelayMaxMs: 0, queueDelayMinWrites: 0 });
-    const { engine } = opened;
+    const { engine } = await engines.open(undefined, { queueDelayMaxMs: 0, queueDelayMinWrites: 0 });
     // Set up in one turn, before any batch has been seen: admitted. From then on every write waits > 0 ms: shed.
     await Promise.all([
       engine.putNode('n1', { type: 'warehouse', name: 'N1', location: { lat: 40, lon: -75 }, priority: 1 }),

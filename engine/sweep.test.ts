@@ -3,9 +3,9 @@
 // expiry entry is kept, and a later sweep expires it and gives its stock back.
 // How: a real engine on LMDB in a temp dir, with a clock that can be made to run backwards one
 // millisecond per reading; every offset of the step is tried.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SimulatedClock, type Clock, type TimerHandle } from './clock.js';
-import { openEngine, tempDir, type TestEngine } from '../test/support/fixtures.js';
+import { tempEngines } from '../test/support/fixtures.js';
 
 /** A simulated clock that, while `backwards` is on, reads one millisecond earlier at every call. */
 class SteppingBackClock implements Clock {
@@ -20,22 +20,14 @@ class SteppingBackClock implements Clock {
   }
 }
 
-let opened: TestEngine | undefined;
-let dir: ReturnType<typeof tempDir> | undefined;
-afterEach(async () => {
-  await opened?.stop();
-  dir?.remove();
-  opened = dir = undefined;
-});
+const engines = tempEngines();
 
 describe('expiry sweep', () => {
   it('keeps a hold whose deadline the clock stepped back from, and expires it on a later sweep', async () => {
     for (let offset = 0; offset < 8; offset++) {
-      dir = tempDir();
       const inner = new SimulatedClock();
       const clock = new SteppingBackClock(inner);
-      opened = await openEngine(dir.path, clock);
-      const { engine } = opened;
+      const { engine } = await engines.open(clock);
       await engine.putNode('n1', { type: 'warehouse', name: 'N1', location: { lat: 40, lon: -75 }, priority: 1 });
       await engine.setStock('n1', 'HOT', { onHand: 10 });
       const held = await engine.createReservation({ customerId: 'c', destination: { lat: 40, lon: -75 }, lines: [{ sku: 'HOT', qty: 1 }], ttlSeconds: 60 });
@@ -49,9 +41,7 @@ describe('expiry sweep', () => {
       // The sweep gave the unit back (a read would expire the hold itself, so the stock is read first).
       expect((await engine.getInventory('HOT')).nodes[0].reserved, `offset ${offset}`).toBe(0);
       expect((await engine.getReservation(held.body.reservationId)).status).toBe('expired');
-      await opened.stop();
-      dir.remove();
-      opened = dir = undefined;
+      await engines.closeAll();
     }
   });
 });

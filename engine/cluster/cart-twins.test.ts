@@ -3,29 +3,18 @@
 // of the home arrives after the first request has already confirmed the cart.
 // How: two real engines on LMDB in temp dirs (partitions 0 and 1), two coordinators as two
 // gateways would run them, the second one's hold of the home held back until the first is done.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Engine } from '../engine.js';
-import { openEngine, tempDir, type TestEngine } from '../../test/support/fixtures.js';
+import { tempEngines } from '../../test/support/fixtures.js';
 import { CartCoordinator, type Send } from './cart-coordinator.js';
 import { splitCart } from './carts.js';
 
-const opened: TestEngine[] = [];
-const dirs: Array<{ remove(): void }> = [];
-afterEach(async () => {
-  for (const te of opened.splice(0)) await te.stop();
-  for (const dir of dirs.splice(0)) dir.remove();
-});
+const temp = tempEngines();
 
 describe('cart coordinator', () => {
   it('places a twin order once: a home already confirmed by the twin is not held anew', async () => {
     const engines: Engine[] = [];
-    for (const partition of [0, 1]) {
-      const dir = tempDir();
-      dirs.push(dir);
-      const te = await openEngine(dir.path, undefined, undefined, { idPrefix: `p${partition}-` });
-      opened.push(te);
-      engines.push(te.engine);
-    }
+    for (const partition of [0, 1]) engines.push((await temp.open(undefined, undefined, { idPrefix: `p${partition}-` })).engine);
     const partitionOf = (sku: string) => (sku === 'A' ? 0 : 1);
     for (const [partition, sku] of [[0, 'A'], [1, 'B']] as const) {
       await engines[partition].putNode('n1', { type: 'warehouse', name: 'N1', location: { lat: 40, lon: -75 }, priority: 1 });

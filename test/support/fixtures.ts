@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterEach } from 'vitest';
 import { Engine, type EngineBounds, type EngineOptions, type RecoveryReport } from '../../engine/engine.js';
 import type { Clock } from '../../engine/clock.js';
 import { silentLogger } from '../../engine/logger.js';
@@ -28,7 +29,7 @@ export interface TestEngine {
   stop(): Promise<void>;
 }
 
-export type EngineSettings = Pick<EngineOptions, 'acceptWithinMs' | 'review' | 'currency' | 'requireAuthorizedPayment' | 'capacityPeers'>;
+export type EngineSettings = Pick<EngineOptions, 'acceptWithinMs' | 'review' | 'currency' | 'requireAuthorizedPayment' | 'capacityPeers' | 'idPrefix'>;
 
 export async function openEngine(dataDir: string, clock?: Clock, bounds?: Partial<EngineBounds>, options: EngineSettings = {}): Promise<TestEngine> {
   const ledger = new LmdbLedger({ path: join(dataDir, 'ledger') });
@@ -42,6 +43,37 @@ export async function openEngine(dataDir: string, clock?: Clock, bounds?: Partia
       await engine.stop();
       await ledger.close();
     },
+  };
+}
+
+/**
+ * Engines a test opens on LMDB in temp dirs: each is stopped and its dir removed after the test
+ * (this registers the afterEach), or earlier with closeAll() (a test that opens one per case).
+ * reopen() opens a stopped one again on its data dir (a restart), in its place.
+ */
+export function tempEngines() {
+  const opened: Array<{ te: TestEngine; dir: { remove(): void } }> = [];
+  const closeAll = async (): Promise<void> => {
+    for (const { te, dir } of opened.splice(0)) {
+      await te.stop();
+      dir.remove();
+    }
+  };
+  afterEach(closeAll);
+  return {
+    async open(clock?: Clock, bounds?: Partial<EngineBounds>, options?: EngineSettings): Promise<TestEngine> {
+      const dir = tempDir();
+      const te = await openEngine(dir.path, clock, bounds, options);
+      opened.push({ te, dir });
+      return te;
+    },
+    async reopen(stopped: TestEngine, clock?: Clock, bounds?: Partial<EngineBounds>, options?: EngineSettings): Promise<TestEngine> {
+      const entry = opened.find((o) => o.te === stopped);
+      if (!entry) throw new Error('reopen: not an engine of this test');
+      entry.te = await openEngine(stopped.dataDir, clock, bounds, options);
+      return entry.te;
+    },
+    closeAll,
   };
 }
 
