@@ -4,7 +4,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../engine/engine.js';
-import { isEngineError } from '../engine/errors.js';
+import { benchHolds } from './in-process.js';
 import { parseWrkResult, wrkResultLua, type WrkResult } from './wrk.js';
 import { silentLogger } from '../engine/logger.js';
 import { LmdbLedger } from '../storage/lmdb-ledger.js';
@@ -24,52 +24,11 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 
 type HttpResult = WrkResult;
 
-/**
- * `spread`: every buyer ships somewhere else (destinations spread over the continental US, five
- * nodes), so no two carts share a plan; otherwise one destination, one node: the flash sale whose
- * identical carts share one plan per turn.
- */
+/** In-process durable holds/s (loadtest/in-process.ts); `spread`: every buyer elsewhere, no shared plans. */
 async function inProcessHolds(spread = false): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'oo-bench-'));
-  const ledger = new LmdbLedger({ path: dir });
-  const engine = new Engine({ ledger, logger: silentLogger });
-  await engine.start();
-  const nodes = spread ? [[41.88, -87.63], [40.71, -74.0], [34.05, -118.24], [29.76, -95.37], [47.61, -122.33]] : [[41.88, -87.63]];
-  for (const [n, [lat, lon]] of nodes.entries()) {
-    await engine.putNode(`wh-${n + 1}`, { type: 'warehouse', name: 'Bench', location: { lat, lon }, priority: 1 });
-    await engine.setStock(`wh-${n + 1}`, 'HOT', { onHand: 100_000_000 });
-  }
-  const destinationOf = (i: number) => (spread ? { lat: 30 + ((i * 7919) % 1700) / 100, lon: -120 + ((i * 104729) % 4500) / 100 } : { lat: 41.9, lon: -87.7 });
-  // Enough in flight for large batches; past ~1,000 the queueing-delay bound starts shedding (counted).
-  const window = 500;
-  const deadline = performance.now() + seconds * 1000;
-  let done = 0;
-  let i = 0;
-  const started = performance.now();
-  let shed = 0;
-  const worker = async (): Promise<void> => {
-    while (performance.now() < deadline) {
-      try {
-        const n = i++;
-        await engine.createReservation({ customerId: `c${n % 100_000}`, destination: destinationOf(n), lines: [{ sku: 'HOT', qty: 1 }] });
-        done++;
-      } catch (error) {
-        // Shed by the queueing-delay bound: counted, and retried after a moment, as a client would.
-        if (!isEngineError(error) || error.code !== 'OVERLOADED') throw error;
-        shed++;
-        await new Promise((resolve) => setTimeout(resolve, 1));
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: window }, worker));
-  const rate = done / ((performance.now() - started) / 1000);
-  if (shed > 0) console.log(`in-process: ${shed} holds shed with OVERLOADED (queueing-delay bound) and retried`);
-  const audit = await engine.audit();
-  if (!audit.ok) throw new Error(`audit failed after the in-process bench: ${audit.problems.join('; ')}`);
-  await engine.stop();
-  await ledger.close();
-  rmSync(dir, { recursive: true, force: true });
-  return rate;
+  const result = await benchHolds({ Engine, LmdbLedger, silentLogger }, spread, seconds);
+  if (result.shed > 0) console.log(`in-process: ${result.shed} holds shed with OVERLOADED (queueing-delay bound) and retried`);
+  return result.perSecond;
 }
 
 function startProcess(script: string, env: Record<string, string>): Promise<{ port: number; stop(): Promise<void> }> {
