@@ -15,8 +15,11 @@ function randomHex8(): string {
   return hex;
 }
 
-export function newCoreId(nowMs: number): string {
-  return nowMs.toString(36).padStart(9, '0') + randomHex8();
+/** The random part of an id: 16 hex digits. Tests pass a seeded one so a simulation replays exactly. */
+export type IdRandom = () => string;
+
+export function newCoreId(nowMs: number, random: IdRandom = randomHex8): string {
+  return nowMs.toString(36).padStart(9, '0') + random();
 }
 
 /** A reservation and the order it becomes share one core id: `rsv_<core>` and `ord_<core>`. */

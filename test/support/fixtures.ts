@@ -29,7 +29,7 @@ export interface TestEngine {
   stop(): Promise<void>;
 }
 
-export type EngineSettings = Pick<EngineOptions, 'acceptWithinMs' | 'review' | 'currency' | 'requireAuthorizedPayment' | 'capacityPeers' | 'idPrefix'>;
+export type EngineSettings = Pick<EngineOptions, 'acceptWithinMs' | 'review' | 'currency' | 'requireAuthorizedPayment' | 'capacityPeers' | 'idPrefix' | 'idRandom'>;
 
 export async function openEngine(dataDir: string, clock?: Clock, bounds?: Partial<EngineBounds>, options: EngineSettings = {}): Promise<TestEngine> {
   const ledger = new LmdbLedger({ path: join(dataDir, 'ledger') });
