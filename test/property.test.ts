@@ -16,7 +16,7 @@ import { SimulatedClock } from '../engine/clock.js';
 import type { ReservationRequest } from '../engine/engine.js';
 import { isEngineError, type ErrorCode } from '../engine/errors.js';
 import type { InventoryView, OrderView, ReservationView } from '../engine/views.js';
-import { openEngine, tempDir, type TestEngine } from './support/fixtures.js';
+import { openEngine, seededIds, tempDir, type TestEngine } from './support/fixtures.js';
 
 const seed = Number(process.env.OO_PROPERTY_SEED ?? 20_260_105);
 const numRuns = Number(process.env.OO_PROPERTY_RUNS ?? 50);
@@ -216,7 +216,8 @@ async function runScenario(stock: Array<{ safetyStock: number; onHand: number }>
   const handle: { dir: typeof dir; te?: TestEngine } = { dir };
   openDirs.push(handle);
   const clock = new SimulatedClock();
-  let te = await openEngine(dir.path, clock);
+  const settings = { idRandom: seededIds(ops.length) };
+  let te = await openEngine(dir.path, clock, undefined, settings);
   handle.te = te;
   const engine = () => te.engine;
   const model = new Model();
@@ -529,7 +530,7 @@ async function runScenario(stock: Array<{ safetyStock: number; onHand: number }>
         await te.stop();
         handle.te = undefined;
         clock.increment(op.downSeconds * 1000);
-        te = await openEngine(dir.path, clock);
+        te = await openEngine(dir.path, clock, undefined, settings);
         handle.te = te;
         model.expireDue(clock.now());
         return;

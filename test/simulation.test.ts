@@ -13,7 +13,7 @@ import { SimulatedClock } from '../engine/clock.js';
 import { isEngineError } from '../engine/errors.js';
 import { mulberry32 } from '../engine/prng.js';
 import type { OrderView } from '../engine/views.js';
-import { openEngine, tempDir, type TestEngine } from './support/fixtures.js';
+import { openEngine, seededIds, tempDir, type TestEngine } from './support/fixtures.js';
 
 const seed = Number(process.env.OO_SIM_SEED ?? 20_261_129);
 const steps = Number(process.env.OO_SIM_STEPS ?? 2_000);
@@ -48,9 +48,7 @@ async function simulate(seed: number, steps: number): Promise<{ ids: string[]; c
   const clock = new SimulatedClock(Date.UTC(2026, 0, 5, 14, 0, 0));
   // Ids from the seed too (one stream across restarts, so none repeats): the engine takes orders
   // in id order in places, and crypto ids would make the same seed run differently.
-  const idBits = mulberry32(seed ^ 0x5eed);
-  const hex8 = () => Math.floor(idBits() * 0x1_0000_0000).toString(16).padStart(8, '0');
-  const settings = { acceptWithinMs, idRandom: () => hex8() + hex8() };
+  const settings = { acceptWithinMs, idRandom: seededIds(seed ^ 0x5eed) };
   let te: TestEngine = await openEngine(dir.path, clock, undefined, settings);
   const engine = () => te.engine;
 

@@ -8,6 +8,7 @@ import { afterEach } from 'vitest';
 import { Engine, type EngineBounds, type EngineOptions, type RecoveryReport } from '../../engine/engine.js';
 import type { Clock } from '../../engine/clock.js';
 import { silentLogger } from '../../engine/logger.js';
+import { mulberry32 } from '../../engine/prng.js';
 import { Auth } from '../../gateway/auth.js';
 import { startGateway, type Gateway } from '../../gateway/server.js';
 import { LmdbLedger } from '../../storage/lmdb-ledger.js';
@@ -19,6 +20,16 @@ export const repoRoot = resolve(import.meta.dirname, '..', '..');
 export function tempDir(prefix = 'oo-test-'): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * The random part of ids drawn from a seed (Engine option idRandom), so a seeded test replays
+ * exactly: ids made in one simulated millisecond sort by it. Keep one across restarts.
+ */
+export function seededIds(seed: number): () => string {
+  const next = mulberry32(seed);
+  const hex8 = () => Math.floor(next() * 0x1_0000_0000).toString(16).padStart(8, '0');
+  return () => hex8() + hex8();
 }
 
 export interface TestEngine {
