@@ -18,6 +18,11 @@ export const limits = {
   actorInflightMax: 20_000,
   /** Writes staged in the ledger and not yet on disk, across the engine. At the bound: OVERLOADED. */
   ledgerPendingWritesMax: 200_000,
+  /**
+   * Ledger batches handed to lmdb-js before the first of them has committed: the next batch is
+   * encoded while one commits. lmdb-js commits them in order, one transaction each or together.
+   */
+  ledgerBatchesInFlight: 2,
   /** Shared parts of order records (a routing many holds share) kept decoded; past it the oldest read is dropped. */
   ledgerSharedPartsCachedMax: 1_024,
   /**

@@ -45,7 +45,8 @@ export class LmdbLedger implements Ledger, OutboxStore {
   /** The batch being staged: applied in one transaction at the end of the turn. */
   private batch: Batch = newBatch();
   private flushScheduled = false;
-  private flushing = false;
+  /** Batches issued to lmdb-js and not yet committed (at most limits.ledgerBatchesInFlight). */
+  private committing = 0;
   private readonly batchListeners: Array<(writes: number, durableMs: number, waitedMs: number) => void> = [];
   private lastDurable: Promise<void> = Promise.resolve();
   private staged = 0;
@@ -382,10 +383,11 @@ export class LmdbLedger implements Ledger, OutboxStore {
 
   private scheduleFlush(): void {
     if (this.batch.stagedAt === 0) this.batch.stagedAt = performance.now();
-    // While a batch is being committed, the next one keeps growing: it is applied the moment the
-    // first has committed (its sync to disk overlaps the next commit). One commit at a time makes
-    // the batches as large as the load.
-    if (this.flushScheduled || this.flushing) return;
+    // Up to ledgerBatchesInFlight batches are issued before the first commits: the main thread
+    // encodes the next batch while the writer thread commits this one (and the sync to disk of
+    // each overlaps the next commit). Past that, the next batch keeps growing until one commits,
+    // so batches are as large as the load.
+    if (this.flushScheduled || this.committing >= limits.ledgerBatchesInFlight) return;
     this.flushScheduled = true;
     setImmediate(() => this.flush());
   }
@@ -394,8 +396,8 @@ export class LmdbLedger implements Ledger, OutboxStore {
   private flush(): void {
     this.flushScheduled = false;
     const batch = this.batch;
-    if (batch.size() === 0 || this.flushing) return;
-    this.flushing = true;
+    if (batch.size() === 0 || this.committing >= limits.ledgerBatchesInFlight) return;
+    this.committing++;
     this.batch = newBatch();
     const stagedNow = this.staged;
     const startedMs = performance.now();
@@ -434,7 +436,7 @@ export class LmdbLedger implements Ledger, OutboxStore {
       this.sharedParts.written(parts.fresh);
       this.ordersCommitted(batch);
       for (const after of batch.afterCommit) after();
-      this.flushing = false;
+      this.committing--;
       if (this.batch.size() > 0) this.scheduleFlush();
       // lmdb-js's `flushed` is a thenable that waits for the sync of whatever transaction is
       // the latest when `then` is called: it is called now, before the next batch begins, so
@@ -455,7 +457,7 @@ export class LmdbLedger implements Ledger, OutboxStore {
         // A failed write means memory and disk disagree: durable() rejects from then on, and the
         // engine stops rather than acknowledge anything more.
         this.failure ??= error;
-        this.flushing = false;
+        this.committing--;
         batch.durable.reject(error);
       },
     );
