@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../engine/engine.js';
 import { benchHolds } from './in-process.js';
+import { measureLedgerCeiling, type LedgerCeiling } from './ledger-ceiling.js';
 import { parseWrkResult, wrkResultLua, type WrkResult } from './wrk.js';
 import { silentLogger } from '../engine/logger.js';
 import { LmdbLedger } from '../storage/lmdb-ledger.js';
@@ -14,7 +15,9 @@ import { LmdbLedger } from '../storage/lmdb-ledger.js';
 //  2. over HTTP (wrk -t1 -c64 against the engine in its own process): the hot SKU, then a sold-out
 //     SKU (every answer 409, nothing written) and 3-line carts on 3 SKUs, beside a bare uWebSockets.js
 //     server that parses the JSON and answers from memory, measured in the same run, since the
-//     shared machine is noisy and only ratios compare.
+//     shared machine is noisy and only ratios compare;
+//  3. what lmdb-js alone writes durably here (loadtest/ledger-ceiling.ts): hold-shaped writes per
+//     second, and one durable transaction's latency, which bounds 64 connections at 64 / it.
 // Results are appended to loadtest/RESULTS.md with the command and the machine.
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -102,7 +105,10 @@ async function main(): Promise<void> {
   const inProcess: number[] = [];
   const inProcessSpread: number[] = [];
   const http: HttpRound[] = [];
+  const ceilings: LedgerCeiling[] = [];
   for (let round = 1; round <= rounds; round++) {
+    ceilings.push(await measureLedgerCeiling(Math.min(seconds, 5)));
+    console.log(`round ${round}: lmdb-js alone ${Math.round(ceilings.at(-1)!.holdsPerSecond)} hold-shaped writes/s; one durable transaction ${ceilings.at(-1)!.durableMsP50.toFixed(2)} ms`);
     inProcess.push(await inProcessHolds());
     inProcessSpread.push(await inProcessHolds(true));
     console.log(`round ${round}: in-process ${Math.round(inProcess.at(-1)!)} holds/s; every buyer elsewhere ${Math.round(inProcessSpread.at(-1)!)} holds/s`);
@@ -131,6 +137,9 @@ async function main(): Promise<void> {
     '| --- | --- | --- |',
     `| in-process holds/s (one hot SKU, 500 in flight) | ${Math.round(median(inProcess))} | ${inProcess.map(Math.round).join(', ')} |`,
     `| in-process holds/s, every buyer elsewhere (5 nodes, no shared plans) | ${Math.round(median(inProcessSpread))} | ${inProcessSpread.map(Math.round).join(', ')} |`,
+    `| lmdb-js alone: durable hold-shaped writes/s (record + expiry entry, 1,000 per transaction, no engine) | ${Math.round(median(ceilings.map((c) => c.holdsPerSecond)))} | ${ceilings.map((c) => Math.round(c.holdsPerSecond)).join(', ')} |`,
+    `| lmdb-js alone: one durable transaction, p50 ms | ${median(ceilings.map((c) => c.durableMsP50)).toFixed(2)} | ${ceilings.map((c) => c.durableMsP50.toFixed(2)).join(', ')} |`,
+    `| so at most, with 64 connections of one request each: 64 / that, per second | ${Math.round(64_000 / median(ceilings.map((c) => c.durableMsP50)))} | |`,
   ];
   if (http.length > 0) {
     const e = http.map((h) => h.engine);
