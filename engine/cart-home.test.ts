@@ -16,9 +16,9 @@ const cart = { customerId: 'c1', destination: { lat: 41.9, lon: -87.7 }, lines: 
 
 async function engineWithStock(clock = new SimulatedClock()) {
   opened = await engines.open(clock);
-  await opened.engine.putNode('wh', { type: 'warehouse', name: 'WH', location: { lat: 41.88, lon: -87.63 } });
+  await opened.engine.putNode('wh', { type: 'warehouse', name: 'WH', location: { lat: 41.88, lon: -87.63 }, priority: 1 });
   await opened.engine.setStock('wh', 'A', { onHand: 5 });
-  await opened.engine.putNode('other', { type: 'warehouse', name: 'Other', location: { lat: 39.1, lon: -84.5 } });
+  await opened.engine.putNode('other', { type: 'warehouse', name: 'Other', location: { lat: 39.1, lon: -84.5 }, priority: 1 });
   return opened.engine;
 }
 

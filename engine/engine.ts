@@ -36,7 +36,7 @@ import { inventoryView, nodeView, orderView, reservationView, type InventoryView
 // decides happens in one synchronous step, so all its writes land in one ledger transaction.
 
 /** The bounds an engine may be given tighter than engine/limits.ts (tests of what happens at them). */
-export type EngineBounds = Pick<typeof limits, 'actorInflightMax' | 'ledgerPendingWritesMax' | 'queueDelayMaxMs' | 'queueDelayMinWrites' | 'skuActorsMax' | 'orderActorsMax' | 'actorIdleMs' | 'orderActorIdleMs'>;
+export type EngineBounds = Record<'actorInflightMax' | 'ledgerPendingWritesMax' | 'queueDelayMaxMs' | 'queueDelayMinWrites' | 'skuActorsMax' | 'orderActorsMax' | 'actorIdleMs' | 'orderActorIdleMs', number>;
 
 export interface EngineOptions {
   ledger: Ledger;

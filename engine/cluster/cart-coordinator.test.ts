@@ -58,7 +58,7 @@ beforeEach(async () => {
   servers = engines.map((engine, p) => new PartitionServer(p, engine, bus, silentLogger));
   for (const server of servers) server.start();
   const client = gateway();
-  await client.putNode('wh-1', { type: 'warehouse', name: 'WH', location: { lat: 41.88, lon: -87.63 } });
+  await client.putNode('wh-1', { type: 'warehouse', name: 'WH', location: { lat: 41.88, lon: -87.63 }, priority: 1 });
   for (const sku of [s0, s1, s2]) await client.setStock('wh-1', sku, { onHand: 10 });
 });
 
