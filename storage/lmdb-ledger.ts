@@ -383,20 +383,28 @@ export class LmdbLedger implements Ledger, OutboxStore {
 
   private scheduleFlush(): void {
     if (this.batch.stagedAt === 0) this.batch.stagedAt = performance.now();
-    // Up to ledgerBatchesInFlight batches are issued before the first commits: the main thread
-    // encodes the next batch while the writer thread commits this one (and the sync to disk of
-    // each overlaps the next commit). Past that, the next batch keeps growing until one commits,
-    // so batches are as large as the load.
-    if (this.flushScheduled || this.committing >= limits.ledgerBatchesInFlight) return;
+    if (this.flushScheduled || !this.mayIssue()) return;
     this.flushScheduled = true;
     setImmediate(() => this.flush());
+  }
+
+  /**
+   * Whether the staged batch may be issued now. With none committing, always. While one commits,
+   * a second goes too once it is large (ledgerOverlapMinWrites): the main thread encodes it while
+   * the writer thread commits the first (and each sync to disk overlaps the next commit). A small
+   * one keeps growing until the first has committed instead: every transaction waits for the
+   * sync before it, so small ones in a row would each add a sync to the wait. Past
+   * ledgerBatchesInFlight, batches grow until one commits, so they are as large as the load.
+   */
+  private mayIssue(): boolean {
+    return this.committing === 0 || (this.committing < limits.ledgerBatchesInFlight && this.batch.size() >= limits.ledgerOverlapMinWrites);
   }
 
   /** Applies the staged batch in one transaction; resolves its promise once it (and every batch before it) is flushed to disk. */
   private flush(): void {
     this.flushScheduled = false;
     const batch = this.batch;
-    if (batch.size() === 0 || this.committing >= limits.ledgerBatchesInFlight) return;
+    if (batch.size() === 0 || !this.mayIssue()) return;
     this.committing++;
     this.batch = newBatch();
     const stagedNow = this.staged;
