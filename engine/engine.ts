@@ -21,7 +21,7 @@ import type { Ledger, StoredEvent } from './ledger.js';
 import { limits } from './limits.js';
 import { silentLogger, type Logger } from './logger.js';
 import { BackorderIndex, PurchaseLimits } from './read-models.js';
-import { auditLedger, repairPositions, type AuditReport } from './recovery.js';
+import { addReserved, auditLedger, repairPositions, type AuditReport } from './recovery.js';
 import { orderValue, ReviewPolicy, type ReviewRules } from './review.js';
 import { emptyDecision, heldBefore, isOrder, merge, mergeLineRequests, orderEvent, type Decision } from './decision.js';
 import { orderSnapshotOf, restoreOrderActor } from './order-snapshot.js';
@@ -241,10 +241,20 @@ export class Engine {
     for (const node of this.ledger.listNodes()) this.nodesById.set(node.nodeId, node);
     this.ranker = new CandidateRanker(this.nodesById.values());
     this.excluded = undefined;
-    this.sourcing.load(this.ledger.liveOrders(), this.clock.now());
-    this.purchaseLimits.load(this.ledger.skuRecords(), this.ledger.liveOrders());
-    this.backorders.load(this.ledger.liveOrders());
-    const positionsRepaired = repairPositions(this.ledger, this.logger);
+    // The read models and the start-up repair are rebuilt in one pass over the live records, so
+    // each is read and decoded once (it was once per model: ~1 s per 100k live holds).
+    const now = this.clock.now();
+    this.sourcing.load([], now);
+    this.purchaseLimits.load(this.ledger.skuRecords(), []);
+    this.backorders.load([]);
+    const reserved = new Map<string, number>();
+    for (const snapshot of this.ledger.liveOrders()) {
+      this.sourcing.capacity.count(snapshot, now);
+      this.purchaseLimits.count(snapshot);
+      this.backorders.track(undefined, snapshot);
+      addReserved(reserved, snapshot);
+    }
+    const positionsRepaired = repairPositions(this.ledger, this.logger, reserved);
     const expiredAtStart = await this.sweepExpiries();
     for (const runtime of [this.skus, this.orders, this.nodes]) runtime.start();
     this.scheduleSweep();

@@ -54,6 +54,11 @@ export class PurchaseLimits {
     for (const snapshot of live) this.track(undefined, snapshot);
   }
 
+  /** Counts one live record while rebuilding (after `load` with no records). */
+  count(snapshot: OrderSnapshot): void {
+    if (this.limits.size > 0) this.track(undefined, snapshot);
+  }
+
   private units(snapshot: OrderSnapshot | undefined): Map<string, number> {
     const units = new Map<string, number>();
     if (!snapshot || terminalOrderStates.has(snapshot.state)) return units;

@@ -18,14 +18,17 @@ const keyOf = (sku: string, nodeId: string): string => `${sku}\u0000${nodeId}`;
 /** Units held or allocated and not shipped, per (SKU, node), from the live records. */
 export function expectedReserved(ledger: Ledger): Map<string, number> {
   const expected = new Map<string, number>();
-  for (const snapshot of ledger.liveOrders()) {
-    for (const line of snapshot.record.lines) {
-      if (!lineHoldsStock(line)) continue;
-      const key = keyOf(line.sku, line.nodeId);
-      expected.set(key, (expected.get(key) ?? 0) + line.qty);
-    }
-  }
+  for (const snapshot of ledger.liveOrders()) addReserved(expected, snapshot);
   return expected;
+}
+
+/** Adds what one live record holds to `expected` (per `sku\0node`). */
+export function addReserved(expected: Map<string, number>, snapshot: OrderSnapshot): void {
+  for (const line of snapshot.record.lines) {
+    if (!lineHoldsStock(line)) continue;
+    const key = keyOf(line.sku, line.nodeId);
+    expected.set(key, (expected.get(key) ?? 0) + line.qty);
+  }
 }
 
 /** Reads every position and live record (call it once everything staged is durable). */
@@ -68,10 +71,10 @@ export function waitingProblems(snapshot: OrderSnapshot): string[] {
 /**
  * Safety net at start: `reserved` must equal what live holds and orders hold. Every request's
  * writes share one transaction, so this should find nothing; if it does, the records win.
- * Returns how many positions it rewrote (staged; the caller makes them durable).
+ * `expected`: what the live records hold, if the caller has counted it (expectedReserved); it is
+ * consumed. Returns how many positions it rewrote (staged; the caller makes them durable).
  */
-export function repairPositions(ledger: Ledger, logger: Logger): number {
-  const expected = expectedReserved(ledger);
+export function repairPositions(ledger: Ledger, logger: Logger, expected = expectedReserved(ledger)): number {
   let repaired = 0;
   for (const { sku, nodeId, position } of ledger.allPositions()) {
     const key = keyOf(sku, nodeId);

@@ -96,7 +96,12 @@ export class CapacityCounter {
   load(live: Iterable<OrderSnapshot>, nowMs: number): void {
     this.counts.clear();
     this.movedOnLaterDay.clear();
-    for (const snapshot of live) this.apply(undefined, snapshot, snapshot.record.createdAt, nowMs);
+    for (const snapshot of live) this.count(snapshot, nowMs);
+  }
+
+  /** Counts one live record while rebuilding (after `load` of nothing): on the local day it was created. */
+  count(snapshot: OrderSnapshot, nowMs: number): void {
+    this.apply(undefined, snapshot, snapshot.record.createdAt, nowMs);
   }
 
   /** A record changed from `before` (undefined: it is new) to `after`. */
