@@ -440,11 +440,19 @@ export class LmdbLedger implements Ledger, OutboxStore {
     // sync: the next batch's transaction starts as soon as this one has committed, while this
     // one is synced to disk. Each batch is acknowledged when its own sync is done, in order.
     const previous = this.lastDurable;
+    // Counted out of `committing` once: at its commit, or on failure if it never committed (a
+    // batch that committed and waits on a failed one before it must not be counted out twice).
+    let counted = false;
+    const countOut = (): void => {
+      if (counted) return;
+      counted = true;
+      this.committing--;
+    };
     const durable = committed.then(() => {
       this.sharedParts.written(parts.fresh);
       this.ordersCommitted(batch);
       for (const after of batch.afterCommit) after();
-      this.committing--;
+      countOut();
       if (this.batch.size() > 0) this.scheduleFlush();
       // lmdb-js's `flushed` is a thenable that waits for the sync of whatever transaction is
       // the latest when `then` is called: it is called now, before the next batch begins, so
@@ -465,7 +473,7 @@ export class LmdbLedger implements Ledger, OutboxStore {
         // A failed write means memory and disk disagree: durable() rejects from then on, and the
         // engine stops rather than acknowledge anything more.
         this.failure ??= error;
-        this.committing--;
+        countOut();
         batch.durable.reject(error);
       },
     );
