@@ -945,10 +945,11 @@ export class Engine {
       promise,
       history: [{ seq: 1, at: iso(now), type: 'reservation.held' }],
       routing,
-      ...(fulfillment ? { fulfillment } : {}),
-      ...(amount !== undefined ? { value: { amount, currency: this.currency.base } } : {}),
-      ...(request.parts && request.parts.length > 0 ? { parts: request.parts.map(({ partition, reservationId }) => ({ partition, reservationId })) } : {}),
     };
+    // Set after, not spread in: the same fields in the same order, without an object per spread.
+    if (fulfillment) record.fulfillment = fulfillment;
+    if (amount !== undefined) record.value = { amount, currency: this.currency.base };
+    if (request.parts && request.parts.length > 0) record.parts = request.parts.map(({ partition, reservationId }) => ({ partition, reservationId }));
     // A hold is born as a record in state `held`, the order machine's initial state; its actor is
     // spawned on its first event (confirm, release, expiry), which keeps the hot path lean.
     const snapshot: OrderSnapshot = { state: 'held', record };

@@ -60,7 +60,10 @@ export function reservationView(snapshot: OrderSnapshot) {
   const status = reservationStatusOf(snapshot);
   // A hold that ended keeps showing what it had held, for the record.
   const lines = status === 'held' || status === 'confirmed' ? record.lines.filter((l) => l.status !== 'cancelled') : record.lines;
-  return {
+  const view: {
+    reservationId: string; status: ReservationStatus; customerId: string; channel: string; createdAt: string; expiresAt: string;
+    allocations: Array<{ sku: string; qty: number; nodeId: string | null }>; promise: OrderSnapshot['record']['promise']; orderId?: string; parts?: OrderSnapshot['record']['parts'];
+  } = {
     reservationId: reservationIdOf(record.coreId),
     status,
     customerId: record.customerId,
@@ -69,9 +72,11 @@ export function reservationView(snapshot: OrderSnapshot) {
     expiresAt: iso(record.expiresAt),
     allocations: allocationsOf(lines),
     promise: record.promise,
-    ...(status === 'confirmed' ? { orderId: orderIdOf(record.coreId) } : {}),
-    ...(record.parts !== undefined ? { parts: record.parts } : {}),
   };
+  // Set after, not spread in (one object fewer per spread on the hold path); the same fields, in order.
+  if (status === 'confirmed') view.orderId = orderIdOf(record.coreId);
+  if (record.parts !== undefined) view.parts = record.parts;
+  return view;
 }
 
 export function orderView(snapshot: OrderSnapshot) {
