@@ -113,7 +113,13 @@ function skuBefore(moves: readonly StockMove[], end: number, sku: string): boole
  */
 export function cartShape(request: ReservationRequest): string | undefined {
   if (request.fulfillment?.type === 'pickup' || (request.parts && request.parts.length > 0)) return undefined;
-  let key = `${request.destination.lat}\u0000${request.destination.lon}\u0000${request.channel ?? ''}\u0000${request.strategy ?? ''}\u0000${request.allowSplit ?? ''}\u0000${request.maxShipments ?? ''}\u0000${request.deliveryBy ?? ''}\u0000${request.deliveryByPolicy ?? ''}\u0000${request.fulfillment?.type ?? ''}\u0000${request.fulfillment?.transfers ?? ''}`;
+  const { destination } = request;
+  // The common cart names no option: a shorter key (a string is built per hold), marked apart
+  // from the long form so the two never meet.
+  let key = request.channel === undefined && request.strategy === undefined && request.allowSplit === undefined && request.maxShipments === undefined
+    && request.deliveryBy === undefined && request.deliveryByPolicy === undefined && request.fulfillment === undefined
+    ? `\u0001${destination.lat}\u0000${destination.lon}`
+    : `${destination.lat}\u0000${destination.lon}\u0000${request.channel ?? ''}\u0000${request.strategy ?? ''}\u0000${request.allowSplit ?? ''}\u0000${request.maxShipments ?? ''}\u0000${request.deliveryBy ?? ''}\u0000${request.deliveryByPolicy ?? ''}\u0000${request.fulfillment?.type ?? ''}\u0000${request.fulfillment?.transfers ?? ''}`;
   for (const line of request.lines) key += `\u0000${line.sku}\u0000${line.qty}`;
   return key;
 }
