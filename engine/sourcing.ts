@@ -26,6 +26,7 @@ import {
   type PlanFailure,
   type PlanResult,
   type RoutingNetwork,
+  type PreparedNode,
   type RoutingNode,
   type RoutingRequest,
   type StockView,
@@ -166,6 +167,8 @@ function activeNodes(snapshot: OrderSnapshot): readonly string[] {
 export class Sourcing {
   private network: RoutingNetwork | undefined;
   readonly capacity: CapacityCounter;
+  /** The last local date asked per node (one entry per node of the network). */
+  private readonly todayAt = new Map<string, { node: PreparedNode; atMs: number; date: string }>();
   private rejections = new RejectionTracker();
   private learner = new TransitLearner();
   private unsaved = 0;
@@ -180,7 +183,13 @@ export class Sourcing {
   ) {
     this.capacity = new CapacityCounter((nodeId, atMs) => {
       const node = this.prepared().get(nodeId);
-      return node ? startDayOf(node, atMs).todayDate : undefined;
+      if (!node) return undefined;
+      // A turn asks this for every hold at the same node and instant: the last answer per node is kept.
+      const last = this.todayAt.get(nodeId);
+      if (last !== undefined && last.node === node && last.atMs === atMs) return last.date;
+      const date = startDayOf(node, atMs).todayDate;
+      this.todayAt.set(nodeId, { node, atMs, date });
+      return date;
     });
     peers?.peers.register(peers.id, () => this.capacity.asMap());
   }
