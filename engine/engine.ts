@@ -24,7 +24,7 @@ import { BackorderIndex, PurchaseLimits } from './read-models.js';
 import { auditLedger, repairPositions, type AuditReport } from './recovery.js';
 import { orderValue, ReviewPolicy, type ReviewRules } from './review.js';
 import { emptyDecision, heldBefore, isOrder, merge, mergeLineRequests, orderEvent, type Decision } from './decision.js';
-import { orderSnapshotOf, restoreOrderActor } from './order-snapshot.js';
+import { orderSnapshotOf, restoreOrderCell } from './order-snapshot.js';
 import { CandidateRanker } from './routing/simple-router.js';
 import type { StockView, Strategy } from './routing/mod.js';
 import { defaultSourcingPolicy, planError, routingProblems, Sourcing, stockViewOf, type SourcingPolicy, type SourcingRequest } from './sourcing.js';
@@ -213,7 +213,7 @@ export class Engine {
       logic: orderMachine,
       restore: (coreId) => {
         const snapshot = ledger.getOrder(coreId);
-        return snapshot ? restoreOrderActor(snapshot) : undefined;
+        return snapshot ? restoreOrderCell(snapshot) : undefined;
       },
       maxActors: bounds.orderActorsMax,
       inflightMax: bounds.actorInflightMax,
