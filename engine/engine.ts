@@ -954,6 +954,9 @@ export class Engine {
   /** `loadChecked`: the caller checked the load in this same step (a hold confirmed at once), so a refusal cannot leave its hold behind. */
   private confirm(coreId: string, request: ConfirmRequest, loadChecked = false): Decision<OrderView> {
     if (!loadChecked) this.checkLoad();
+    // Its machine decides the confirm: restored here, once, so that what follows reads the live
+    // snapshot rather than reading and decoding the stored record each time.
+    this.orders.snapshot(coreId);
     const expiry = this.expireIfDue(coreId);
     if (expiry) {
       // The deadline passed before the sweep got to it: it expires now, and that is kept.
