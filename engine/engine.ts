@@ -974,7 +974,7 @@ export class Engine {
     }
     const now = this.clock.now();
     const reasons = this.review.assess({ customerId: snapshot.record.customerId, destination: snapshot.record.destination, ...(snapshot.record.value ? { value: snapshot.record.value.amount } : {}) }, now);
-    const confirmed = this.orderStep(coreId, {
+    const { snapshot: after, ...confirmed } = this.stageOrderStep(coreId, {
       type: 'confirm',
       at: now,
       ...(reasons.length > 0 ? { review: { reasons } } : {}),
@@ -983,9 +983,9 @@ export class Engine {
       ...(request.cartHome ? { cartHome: request.cartHome } : {}),
     });
     // Released to its nodes at once: each node gets its fulfillment instruction. (A cart whose
-    // every line is backordered has nothing to release yet.)
-    const after = this.orderSnapshot(coreId)!;
-    if (after.state === 'exception' || !after.record.lines.some((l) => l.status === 'allocated')) return confirmed;
+    // every line is backordered has nothing to release yet.) The answer is the order as it is
+    // after the last step, so the confirm's own view is made only when nothing follows it.
+    if (after.state === 'exception' || !after.record.lines.some((l) => l.status === 'allocated')) return { body: orderView(after), ...confirmed };
     const dispatched = this.orderStep(coreId, { type: 'dispatch', at: now, acceptWithinMs: this.acceptWithinMs });
     return {
       body: dispatched.body,
@@ -1000,6 +1000,12 @@ export class Engine {
    * releases or ships at the SKU actors, the events. Throws on refusal, having changed nothing.
    */
   private orderStep(coreId: string, event: OrderEvent, planned: readonly Shipment[] = []): Decision<OrderView> {
+    const { snapshot, ...staged } = this.stageOrderStep(coreId, event, planned);
+    return { body: orderView(snapshot), ...staged };
+  }
+
+  /** orderStep without its answer: the order's snapshot after the step instead. */
+  private stageOrderStep(coreId: string, event: OrderEvent, planned: readonly Shipment[] = []): Omit<Decision<OrderView>, 'body'> & { snapshot: OrderSnapshot } {
     const before = this.orderSnapshot(coreId);
     const decisions = this.orders.send(coreId, event);
     if (!decisions) throw notFound('order', orderIdOf(coreId));
@@ -1037,7 +1043,6 @@ export class Engine {
     const live = !terminalOrderStates.has(snapshot.state);
     this.ledger.putOrder(snapshot, live);
     if (before?.state === 'held' && snapshot.state !== 'held') this.ledger.clearExpiry(coreId, snapshot.record.expiresAt);
-    const body = orderView(snapshot);
     const events = decision.history.map((entry) => orderEvent(snapshot, entry));
     const instructions: Array<{ nodeId: string; message: unknown }> = [];
     // What the nodes' systems must hear: new work (released) and work taken back (cancelled).
@@ -1055,7 +1060,7 @@ export class Engine {
         }
       }
     }
-    return { body, events, done, instructions, ...(live ? {} : { passivate: [coreId] }) };
+    return { snapshot, events, done, instructions, ...(live ? {} : { passivate: [coreId] }) };
   }
 
   /** The hold's deadline has passed and no sweep has got to it yet: expire it now (staged). */
