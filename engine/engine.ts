@@ -180,6 +180,12 @@ export class Engine {
   private readonly currency: { base: string; rates: Record<string, number> };
   private readonly idPrefix: string;
   private readonly idRandom: IdRandom | undefined;
+  /**
+   * Whether a confirm asks its machine to release the order in the same step (one machine step,
+   * one staged write, instead of a confirm then a dispatch). Always on; the test that holds the
+   * two ways equal (engine/confirm-at-once.test.ts) turns it off for the other way.
+   */
+  private confirmReleasesAtOnce = true;
 
   constructor(options: EngineOptions) {
     this.idPrefix = options.idPrefix ?? '';
@@ -974,9 +980,12 @@ export class Engine {
     }
     const now = this.clock.now();
     const reasons = this.review.assess({ customerId: snapshot.record.customerId, destination: snapshot.record.destination, ...(snapshot.record.value ? { value: snapshot.record.value.amount } : {}) }, now);
+    // With `dispatch`, the machine releases the order in the same step when that is what the
+    // dispatch below would do (every line allocated, no review): one step instead of two.
     const { snapshot: after, ...confirmed } = this.stageOrderStep(coreId, {
       type: 'confirm',
       at: now,
+      ...(this.confirmReleasesAtOnce ? { dispatch: { acceptWithinMs: this.acceptWithinMs } } : {}),
       ...(reasons.length > 0 ? { review: { reasons } } : {}),
       ...(request.payment ? { payment: request.payment } : {}),
       ...(request.externalId ? { externalId: request.externalId } : {}),
@@ -1043,12 +1052,16 @@ export class Engine {
     const live = !terminalOrderStates.has(snapshot.state);
     this.ledger.putOrder(snapshot, live);
     if (before?.state === 'held' && snapshot.state !== 'held') this.ledger.clearExpiry(coreId, snapshot.record.expiresAt);
-    const events = decision.history.map((entry) => orderEvent(snapshot, entry));
+    // A confirm released in the same step: its entries are published as a confirm's then a
+    // dispatch's would be, the confirm's with the order `allocated` (as it was between the two).
+    const atOnce = decision.releasedAtOnce;
+    const allocated: OrderSnapshot | undefined = atOnce && { state: 'allocated', record: snapshot.record };
+    const events = decision.history.map((entry, i) => orderEvent(allocated && i < atOnce!.confirmEntries ? allocated : snapshot, entry));
     const instructions: Array<{ nodeId: string; message: unknown }> = [];
     // What the nodes' systems must hear: new work (released) and work taken back (cancelled).
-    if (!heldBefore(before)) {
+    if (!heldBefore(before) || atOnce) {
       const toNodes: Array<['order.released' | 'order.cancelled', StockMove[]]> = [];
-      if (event.type === 'dispatch') toNodes.push(['order.released', snapshot.record.lines.filter((l) => l.status === 'released')]);
+      if (event.type === 'dispatch' || atOnce) toNodes.push(['order.released', snapshot.record.lines.filter((l) => l.status === 'released')]);
       if (event.type === 'reroute.assign') toNodes.push(['order.released', event.assignments.map((a) => ({ ...a }))]);
       if (event.type === 'cancel' || (event.type === 'reroute.release' && event.reason !== 'rejected')) toNodes.push(['order.cancelled', decision.release]);
       for (const [type, moves] of toNodes) {

@@ -47,8 +47,8 @@ const lines = fc.option(fc.array(fc.record({ sku, qty: fc.integer({ min: 1, max:
 const withLines = <T extends object>(event: T, chosen: Array<{ sku: string; qty: number }> | undefined) => (chosen ? { ...event, lines: chosen } : event);
 
 const event: fc.Arbitrary<OrderEvent> = fc.oneof(
-  fc.record({ at, review: fc.boolean(), payment: fc.boolean() }).map(({ at, review, payment }): OrderEvent => ({
-    type: 'confirm', at, ...(review ? { review: { reasons: ['value'] } } : {}), ...(payment ? { payment: { status: 'authorized' } } : {}),
+  fc.record({ at, review: fc.boolean(), payment: fc.boolean(), dispatch: fc.boolean() }).map(({ at, review, payment, dispatch }): OrderEvent => ({
+    type: 'confirm', at, ...(review ? { review: { reasons: ['value'] } } : {}), ...(payment ? { payment: { status: 'authorized' } } : {}), ...(dispatch ? { dispatch: { acceptWithinMs: 60_000 } } : {}),
   })),
   fc.record({ at, acceptWithinMs: fc.option(fc.constant(60_000), { nil: undefined }) }).map(({ at, acceptWithinMs }): OrderEvent => ({ type: 'dispatch', at, ...(acceptWithinMs ? { acceptWithinMs } : {}) })),
   fc.record({ at, nodeId, event: fc.constantFrom('accepted', 'picked', 'packed', 'shipped', 'delivered' as const), lines, tracking: fc.boolean() })
@@ -96,6 +96,7 @@ describe('MachineCell runs the order machine as its actor does', () => {
 
   it('a confirm and its dispatch, an approval after review, and a finished order that ignores what follows', () => {
     compare(starts[0], [{ type: 'confirm', at: T0 + 1 }, { type: 'dispatch', at: T0 + 1, acceptWithinMs: 60_000 }, { type: 'node.event', at: T0 + 2, nodeId: 'n1', event: 'accepted' }]);
+    compare(starts[0], [{ type: 'confirm', at: T0 + 1, dispatch: { acceptWithinMs: 60_000 } }, { type: 'node.event', at: T0 + 2, nodeId: 'n1', event: 'accepted' }]);
     compare(starts[0], [{ type: 'confirm', at: T0 + 1, review: { reasons: ['value'] } }, { type: 'dispatch', at: T0 + 1 }, { type: 'review.approve', at: T0 + 2 }, { type: 'dispatch', at: T0 + 3 }]);
     compare(starts[0], [{ type: 'hold.release', at: T0 + 1 }, { type: 'confirm', at: T0 + 2 }, { type: 'expire', at: deadline }]);
     compare(starts[8], [{ type: 'confirm', at: T0 + 1 }, { type: 'cancel', at: T0 + 1 }]);
