@@ -200,7 +200,8 @@ export const orderMachine = setup({
               // The record as the confirm's assign leaves it, which is what a dispatch would see.
               const allocated: OrderRecord = Object.assign({}, context, confirmed.assignment);
               const released = dispatching(allocated, event.at, event.dispatch?.acceptWithinMs);
-              enqueue(assign(confirmed.assignment));
+              // One assign for both: the dispatch's is made from the whole record as the confirm's
+              // leaves it, so it is the record the two would make in turn.
               enqueue(assign(released.assignment));
               enqueue(emit({ type: 'decided', history: [...confirmed.added, ...released.added], release: [], ship: [], releasedAtOnce: { confirmEntries: confirmed.added.length } }));
             }),
