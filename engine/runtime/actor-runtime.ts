@@ -165,9 +165,15 @@ export class ActorRuntime<TLogic extends AnyStateMachine, TEmitted> {
     return created;
   }
 
+  /**
+   * Passivates the least recently used idle actors down to a little under the bound (1/64 of it
+   * under): the map keeps the slots of what it deleted at its head until it rehashes, and every
+   * walk from the head steps over them, so one walk per many spawns, not one per spawn.
+   */
   private evictOverflow(): void {
+    const keep = this.kind.maxActors - Math.floor(this.kind.maxActors / 64);
     for (const [key, entry] of this.entries) {
-      if (this.entries.size <= this.kind.maxActors) return;
+      if (this.entries.size <= keep) return;
       if (entry.inflight === 0) this.passivate(key);
     }
   }
