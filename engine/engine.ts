@@ -24,7 +24,7 @@ import { BackorderIndex, PurchaseLimits } from './read-models.js';
 import { addReserved, auditLedger, repairPositions, type AuditReport } from './recovery.js';
 import { orderValue, ReviewPolicy, type ReviewRules } from './review.js';
 import { emptyDecision, heldBefore, isOrder, merge, mergeLineRequests, orderEvent, type Decision } from './decision.js';
-import { orderSnapshotOf, restoreOrderActor } from './order-snapshot.js';
+import { orderSnapshotOf, restoreOrderCell } from './order-snapshot.js';
 import { CandidateRanker } from './routing/simple-router.js';
 import type { StockView, Strategy } from './routing/mod.js';
 import { defaultSourcingPolicy, planError, routingProblems, Sourcing, stockViewOf, type SourcingPolicy, type SourcingRequest } from './sourcing.js';
@@ -180,6 +180,12 @@ export class Engine {
   private readonly currency: { base: string; rates: Record<string, number> };
   private readonly idPrefix: string;
   private readonly idRandom: IdRandom | undefined;
+  /**
+   * Whether a confirm asks its machine to release the order in the same step (one machine step,
+   * one staged write, instead of a confirm then a dispatch). Always on; the test that holds the
+   * two ways equal (engine/confirm-at-once.test.ts) turns it off for the other way.
+   */
+  private confirmReleasesAtOnce = true;
 
   constructor(options: EngineOptions) {
     this.idPrefix = options.idPrefix ?? '';
@@ -213,7 +219,7 @@ export class Engine {
       logic: orderMachine,
       restore: (coreId) => {
         const snapshot = ledger.getOrder(coreId);
-        return snapshot ? restoreOrderActor(snapshot) : undefined;
+        return snapshot ? restoreOrderCell(snapshot) : undefined;
       },
       maxActors: bounds.orderActorsMax,
       inflightMax: bounds.actorInflightMax,
@@ -965,6 +971,9 @@ export class Engine {
   /** `loadChecked`: the caller checked the load in this same step (a hold confirmed at once), so a refusal cannot leave its hold behind. */
   private confirm(coreId: string, request: ConfirmRequest, loadChecked = false): Decision<OrderView> {
     if (!loadChecked) this.checkLoad();
+    // Its machine decides the confirm: restored here, once, so that what follows reads the live
+    // snapshot rather than reading and decoding the stored record each time.
+    this.orders.snapshot(coreId);
     const expiry = this.expireIfDue(coreId);
     if (expiry) {
       // The deadline passed before the sweep got to it: it expires now, and that is kept.
@@ -982,18 +991,21 @@ export class Engine {
     }
     const now = this.clock.now();
     const reasons = this.review.assess({ customerId: snapshot.record.customerId, destination: snapshot.record.destination, ...(snapshot.record.value ? { value: snapshot.record.value.amount } : {}) }, now);
-    const confirmed = this.orderStep(coreId, {
+    // With `dispatch`, the machine releases the order in the same step when that is what the
+    // dispatch below would do (every line allocated, no review): one step instead of two.
+    const { snapshot: after, ...confirmed } = this.stageOrderStep(coreId, {
       type: 'confirm',
       at: now,
+      ...(this.confirmReleasesAtOnce ? { dispatch: { acceptWithinMs: this.acceptWithinMs } } : {}),
       ...(reasons.length > 0 ? { review: { reasons } } : {}),
       ...(request.payment ? { payment: request.payment } : {}),
       ...(request.externalId ? { externalId: request.externalId } : {}),
       ...(request.cartHome ? { cartHome: request.cartHome } : {}),
     });
     // Released to its nodes at once: each node gets its fulfillment instruction. (A cart whose
-    // every line is backordered has nothing to release yet.)
-    const after = this.orderSnapshot(coreId)!;
-    if (after.state === 'exception' || !after.record.lines.some((l) => l.status === 'allocated')) return confirmed;
+    // every line is backordered has nothing to release yet.) The answer is the order as it is
+    // after the last step, so the confirm's own view is made only when nothing follows it.
+    if (after.state === 'exception' || !after.record.lines.some((l) => l.status === 'allocated')) return { body: orderView(after), ...confirmed };
     const dispatched = this.orderStep(coreId, { type: 'dispatch', at: now, acceptWithinMs: this.acceptWithinMs });
     return {
       body: dispatched.body,
@@ -1008,6 +1020,12 @@ export class Engine {
    * releases or ships at the SKU actors, the events. Throws on refusal, having changed nothing.
    */
   private orderStep(coreId: string, event: OrderEvent, planned: readonly Shipment[] = []): Decision<OrderView> {
+    const { snapshot, ...staged } = this.stageOrderStep(coreId, event, planned);
+    return { body: orderView(snapshot), ...staged };
+  }
+
+  /** orderStep without its answer: the order's snapshot after the step instead. */
+  private stageOrderStep(coreId: string, event: OrderEvent, planned: readonly Shipment[] = []): Omit<Decision<OrderView>, 'body'> & { snapshot: OrderSnapshot } {
     const before = this.orderSnapshot(coreId);
     const decisions = this.orders.send(coreId, event);
     if (!decisions) throw notFound('order', orderIdOf(coreId));
@@ -1045,13 +1063,16 @@ export class Engine {
     const live = !terminalOrderStates.has(snapshot.state);
     this.ledger.putOrder(snapshot, live);
     if (before?.state === 'held' && snapshot.state !== 'held') this.ledger.clearExpiry(coreId, snapshot.record.expiresAt);
-    const body = orderView(snapshot);
-    const events = decision.history.map((entry) => orderEvent(snapshot, entry));
+    // A confirm released in the same step: its entries are published as a confirm's then a
+    // dispatch's would be, the confirm's with the order `allocated` (as it was between the two).
+    const atOnce = decision.releasedAtOnce;
+    const allocated: OrderSnapshot | undefined = atOnce && { state: 'allocated', record: snapshot.record };
+    const events = decision.history.map((entry, i) => orderEvent(allocated && i < atOnce!.confirmEntries ? allocated : snapshot, entry));
     const instructions: Array<{ nodeId: string; message: unknown }> = [];
     // What the nodes' systems must hear: new work (released) and work taken back (cancelled).
-    if (!heldBefore(before)) {
+    if (!heldBefore(before) || atOnce) {
       const toNodes: Array<['order.released' | 'order.cancelled', StockMove[]]> = [];
-      if (event.type === 'dispatch') toNodes.push(['order.released', snapshot.record.lines.filter((l) => l.status === 'released')]);
+      if (event.type === 'dispatch' || atOnce) toNodes.push(['order.released', snapshot.record.lines.filter((l) => l.status === 'released')]);
       if (event.type === 'reroute.assign') toNodes.push(['order.released', event.assignments.map((a) => ({ ...a }))]);
       if (event.type === 'cancel' || (event.type === 'reroute.release' && event.reason !== 'rejected')) toNodes.push(['order.cancelled', decision.release]);
       for (const [type, moves] of toNodes) {
@@ -1063,7 +1084,7 @@ export class Engine {
         }
       }
     }
-    return { body, events, done, instructions, ...(live ? {} : { passivate: [coreId] }) };
+    return { snapshot, events, done, instructions, ...(live ? {} : { passivate: [coreId] }) };
   }
 
   /** The hold's deadline has passed and no sweep has got to it yet: expire it now (staged). */

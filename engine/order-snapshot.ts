@@ -1,6 +1,7 @@
 import { createActor, type Actor, type SnapshotFrom, type StateValue } from 'xstate';
 import type { OrderMachineState, OrderSnapshot } from '../actors/domain.js';
 import { orderMachine } from '../actors/order/order.machine.js';
+import { MachineCell } from './runtime/machine-cell.js';
 
 // The ledger keeps an order as { state, record }: a flat state name and the machine's context.
 // These convert between that and the machine's own (nested) state value.
@@ -26,4 +27,12 @@ export function restoreOrderActor(snapshot: OrderSnapshot): Actor<typeof orderMa
   const state = orderMachine.resolveState({ value: toOrderMachineValue(snapshot.state), context: snapshot.record });
   // The input is ignored when a snapshot is given; xstate types still ask for one.
   return createActor(orderMachine, { snapshot: state, input: snapshot.record });
+}
+
+/**
+ * The order machine at `snapshot`, run as a MachineCell (the engine's order runtime): the same
+ * transitions and decisions as `restoreOrderActor`, without an actor to make and stop per order.
+ */
+export function restoreOrderCell(snapshot: OrderSnapshot): MachineCell<typeof orderMachine> {
+  return new MachineCell(orderMachine, orderMachine.resolveState({ value: toOrderMachineValue(snapshot.state), context: snapshot.record }));
 }

@@ -192,6 +192,22 @@ describe('orders', () => {
     await ledger.durable();
     expect(ledger.liveOrderCount()).toBe(0);
   });
+
+  it('asks again, after a commit, whether a committed order is a hold (it keeps the answer of its last read until then)', async () => {
+    ledger.putOrder(order('o1'), true, true);
+    await ledger.durable();
+    // Read as a hold (a confirm restores its machine from this), then written out of `held` while
+    // its expiry entry stays: the write counts it no longer live.
+    expect(ledger.getOrder('o1')?.state).toBe('held');
+    ledger.putOrder(order('o1', 'dropped'), false);
+    expect(ledger.liveOrderCount()).toBe(0);
+    await ledger.durable();
+    // Committed as dropped: written again, it was not live, whatever the read before the commit said.
+    ledger.putOrder(order('o1', 'dropped'), false);
+    expect(ledger.liveOrderCount()).toBe(0);
+    await ledger.durable();
+    expect(ledger.liveOrderCount()).toBe(0);
+  });
 });
 
 describe('shared parts of order records', () => {

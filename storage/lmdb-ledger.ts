@@ -62,6 +62,13 @@ export class LmdbLedger implements Ledger, OutboxStore {
   private readonly uncommittedSkus = new Map<string, SkuRecord>();
   /** How an order is live, as last written (committed or not); cleared at each commit. */
   private readonly liveNow = new Map<string, Liveness>();
+  /**
+   * The last committed order read, by id, and its state: a confirm reads the hold (to restore its
+   * machine) and then writes it, and that write asks whether the committed record is a hold; the
+   * answer is kept rather than read and decoded again. Forgotten at each commit.
+   */
+  private lastReadCoreId: string | undefined;
+  private lastReadState: OrderSnapshot['state'] | undefined;
 
   constructor(options: LmdbLedgerOptions) {
     this.root = open({ path: options.path, maxDbs: 16, mapSize: options.mapSize ?? 64 * 1024 ** 3 });
@@ -106,7 +113,15 @@ export class LmdbLedger implements Ledger, OutboxStore {
 
   private committedOrder(coreId: string): OrderSnapshot | undefined {
     const stored = this.orders.get(coreId);
-    return stored === undefined ? undefined : this.sharedParts.resolve(stored);
+    const order = stored === undefined ? undefined : this.sharedParts.resolve(stored);
+    this.lastReadCoreId = coreId;
+    this.lastReadState = order?.state;
+    return order;
+  }
+
+  /** The committed order's state, from the last record read when it was this one's (see lastReadCoreId). */
+  private committedState(coreId: string): OrderSnapshot['state'] | undefined {
+    return this.lastReadCoreId === coreId ? this.lastReadState : this.committedOrder(coreId)?.state;
   }
 
   /**
@@ -147,7 +162,7 @@ export class LmdbLedger implements Ledger, OutboxStore {
   private committedLiveness(coreId: string, expiresAt: number): Liveness {
     if (this.live.doesExist(coreId)) return Liveness.indexed;
     if (!this.expiry.doesExist([expiresAt, coreId])) return Liveness.none;
-    return this.committedOrder(coreId)?.state === 'held' ? Liveness.held : Liveness.none;
+    return this.committedState(coreId) === 'held' ? Liveness.held : Liveness.none;
   }
 
   liveOrderCount(): number {
@@ -373,6 +388,7 @@ export class LmdbLedger implements Ledger, OutboxStore {
 
   /** A batch's orders are on disk: reads of those not written again since go to the database. */
   private ordersCommitted(batch: Batch): void {
+    this.lastReadCoreId = undefined;
     for (const [coreId, snapshot] of batch.orders) {
       if (this.uncommittedOrders.get(coreId) !== snapshot) continue;
       this.uncommittedOrders.delete(coreId);

@@ -9,8 +9,12 @@ import { appendHistory, applyAssignments, applyCancel, applyGiveBack, applyNodeE
 export const orderHistoryMax = 200;
 
 export type OrderEvent =
-  /** With `review`, the order waits in `exception` for a person instead of being released. */
-  | { type: 'confirm'; at: number; payment?: Record<string, unknown>; externalId?: string; review?: { reasons: string[] }; cartHome?: string }
+  /**
+   * With `review`, the order waits in `exception` for a person instead of being released. With
+   * `dispatch`, a confirm that leaves every line allocated and no review pending is released in
+   * the same step, as a `dispatch` right after it would release it (see `releasedAtOnce`).
+   */
+  | { type: 'confirm'; at: number; payment?: Record<string, unknown>; externalId?: string; review?: { reasons: string[] }; cartHome?: string; dispatch?: { acceptWithinMs?: number } }
   | { type: 'review.approve'; at: number }
   /** The promise after the order's lines moved (a reroute): recorded when its date changes. */
   | { type: 'promise.set'; at: number; promise: DeliveryPromise; reason: string }
@@ -32,10 +36,22 @@ export type OrderEvent =
 export type RerouteReason = 'rejected' | 'unaccepted' | 'offline' | 'paused' | 'shrinkage';
 
 export type OrderDecision =
-  | { type: 'decided'; history: HistoryEntry[]; release: StockMove[]; ship: StockMove[] }
+  | {
+    type: 'decided';
+    history: HistoryEntry[];
+    release: StockMove[];
+    ship: StockMove[];
+    /**
+     * A confirm released in the same step: its first `confirmEntries` history entries are the
+     * confirm's, made as the order became `allocated`; the rest are its dispatch's.
+     */
+    releasedAtOnce?: { confirmEntries: number };
+  }
   | { type: 'refused'; code: 'INVALID_STATE'; reason: string; details: Record<string, unknown> };
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+type ConfirmEvent = Extract<OrderEvent, { type: 'confirm' }>;
 
 const decided = (history: HistoryEntry[], release: StockMove[] = [], ship: StockMove[] = []): OrderDecision =>
   ({ type: 'decided', history, release, ship });
@@ -63,6 +79,30 @@ function acceptDeadlines(current: Record<string, number> | undefined, lines: rea
   return Object.keys(next).length > 0 || current ? { acceptBy: next } : {};
 }
 
+/** What a confirm assigns (its lines allocated), and the history it adds. */
+function confirming(context: OrderRecord, event: ConfirmEvent): { assignment: OrderRecord; added: HistoryEntry[] } {
+  const entries: NewHistoryEntry[] = [{ at: iso(event.at), type: 'order.allocated' }];
+  if (event.review) entries.push({ at: iso(event.at), type: 'order.exception', reasons: event.review.reasons });
+  const { next, added } = withLines(context, setStatus(context.lines, 'held', 'allocated'), entries);
+  const assignment = {
+    ...next,
+    confirmedAt: event.at,
+    ...(event.review ? { review: { status: 'pending' as const, reasons: event.review.reasons, at: iso(event.at) } } : {}),
+    ...(event.payment ? { payment: event.payment } : {}),
+    ...(event.externalId ? { externalId: event.externalId } : {}),
+    ...(event.cartHome ? { cartHome: event.cartHome } : {}),
+  };
+  return { assignment, added };
+}
+
+/** What a dispatch assigns (every allocated line released, with its node's deadline), and the history it adds. */
+function dispatching(context: OrderRecord, at: number, acceptWithinMs: number | undefined): { assignment: OrderRecord; added: HistoryEntry[] } {
+  const lines = context.lines.filter((l) => l.status === 'allocated').map(({ sku, qty }) => ({ sku, qty }));
+  const released = setStatus(context.lines, 'allocated', 'released');
+  const { next, added } = withLines(context, released, [{ at: iso(at), type: 'order.released', lines }]);
+  return { assignment: { ...next, ...acceptDeadlines(context.acceptBy, released, at, acceptWithinMs) }, added };
+}
+
 export const orderMachine = setup({
   types: {
     context: {} as OrderRecord,
@@ -75,6 +115,14 @@ export const orderMachine = setup({
     isCommand: ({ event }) => !event.type.startsWith('xstate.'),
     beforeDeadline: ({ context, event }) => event.at < context.expiresAt,
     pastDeadline: ({ context, event }) => event.at >= context.expiresAt,
+    /**
+     * A confirm with `dispatch` that a dispatch would follow at once and release entirely: before
+     * the deadline, no review, every line held (so allocated by the confirm, which then settles
+     * in `allocated`, and released by the dispatch, which then settles in `released`).
+     */
+    releasesAtOnce: ({ context, event }) =>
+      event.type === 'confirm' && event.dispatch !== undefined && event.at < context.expiresAt && !event.review &&
+      context.review?.status !== 'pending' && context.lines.length > 0 && context.lines.every((l) => l.status === 'held'),
     isAllocated: ({ context }) => orderStatusOf(context.lines) === 'allocated',
     isReleased: ({ context }) => orderStatusOf(context.lines) === 'released',
     isPartiallyShipped: ({ context }) => orderStatusOf(context.lines) === 'partially_shipped',
@@ -143,20 +191,27 @@ export const orderMachine = setup({
       on: {
         confirm: [
           {
+            // The confirm and its dispatch in one step, straight to `released`: the same two
+            // assignments and history entries as `confirm` then `dispatch`, with no settling.
+            guard: 'releasesAtOnce',
+            target: 'order.released',
+            actions: enqueueActions(({ context, event, enqueue }) => {
+              const confirmed = confirming(context, event);
+              // The record as the confirm's assign leaves it, which is what a dispatch would see.
+              const allocated: OrderRecord = Object.assign({}, context, confirmed.assignment);
+              const released = dispatching(allocated, event.at, event.dispatch?.acceptWithinMs);
+              // One assign for both: the dispatch's is made from the whole record as the confirm's
+              // leaves it, so it is the record the two would make in turn.
+              enqueue(assign(released.assignment));
+              enqueue(emit({ type: 'decided', history: [...confirmed.added, ...released.added], release: [], ship: [], releasedAtOnce: { confirmEntries: confirmed.added.length } }));
+            }),
+          },
+          {
             guard: 'beforeDeadline',
             target: 'order',
             actions: enqueueActions(({ context, event, enqueue }) => {
-              const entries: NewHistoryEntry[] = [{ at: iso(event.at), type: 'order.allocated' }];
-              if (event.review) entries.push({ at: iso(event.at), type: 'order.exception', reasons: event.review.reasons });
-              const { next, added } = withLines(context, setStatus(context.lines, 'held', 'allocated'), entries);
-              enqueue(assign({
-                ...next,
-                confirmedAt: event.at,
-                ...(event.review ? { review: { status: 'pending' as const, reasons: event.review.reasons, at: iso(event.at) } } : {}),
-                ...(event.payment ? { payment: event.payment } : {}),
-                ...(event.externalId ? { externalId: event.externalId } : {}),
-                ...(event.cartHome ? { cartHome: event.cartHome } : {}),
-              }));
+              const { assignment, added } = confirming(context, event);
+              enqueue(assign(assignment));
               enqueue(emit(decided(added)));
             }),
           },
@@ -236,10 +291,8 @@ export const orderMachine = setup({
           guard: 'hasAllocatedLines',
           target: '.settling',
           actions: enqueueActions(({ context, event, enqueue }) => {
-            const lines = context.lines.filter((l) => l.status === 'allocated').map(({ sku, qty }) => ({ sku, qty }));
-            const released = setStatus(context.lines, 'allocated', 'released');
-            const { next, added } = withLines(context, released, [{ at: iso(event.at), type: 'order.released', lines }]);
-            enqueue(assign({ ...next, ...acceptDeadlines(context.acceptBy, released, event.at, event.acceptWithinMs) }));
+            const { assignment, added } = dispatching(context, event.at, event.acceptWithinMs);
+            enqueue(assign(assignment));
             enqueue(emit(decided(added)));
           }),
         },

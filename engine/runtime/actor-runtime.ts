@@ -7,11 +7,20 @@ import { overloaded } from '../errors.js';
 // durable), and passivates idle actors so memory stays bounded. Machines stay pure: what they
 // decide comes back to the caller as the events they emit, and the caller persists it.
 
+/** What the runtime asks of an actor: an XState actor, or a MachineCell (runtime/machine-cell.ts). */
+export interface RuntimeActor<TLogic extends AnyStateMachine> {
+  send(event: EventFromLogic<TLogic>): void;
+  getSnapshot(): SnapshotFrom<TLogic>;
+  on(type: '*', listener: (emitted: unknown) => void): unknown;
+  start(): unknown;
+  stop(): unknown;
+}
+
 export interface ActorKind<TLogic extends AnyStateMachine, TEmitted> {
   name: string;
   logic: TLogic;
   /** Creates the actor for `key` from what the ledger holds; undefined when there is none. */
-  restore(key: string): Actor<TLogic> | undefined;
+  restore(key: string): Actor<TLogic> | RuntimeActor<TLogic> | undefined;
   /** Live actors kept at most; past it, the least recently used idle ones are passivated. */
   maxActors: number;
   /** Commands accepted by one actor and not yet durable; past it, OVERLOADED. */
@@ -21,7 +30,7 @@ export interface ActorKind<TLogic extends AnyStateMachine, TEmitted> {
 }
 
 interface Entry<TLogic extends AnyStateMachine, TEmitted> {
-  actor: Actor<TLogic>;
+  actor: RuntimeActor<TLogic>;
   inflight: number;
   lastUsedMs: number;
   emitted: TEmitted[];
@@ -143,7 +152,7 @@ export class ActorRuntime<TLogic extends AnyStateMachine, TEmitted> {
       entry.lastUsedMs = this.clock.now();
       return entry;
     }
-    const actor = this.kind.restore(key);
+    const actor = this.kind.restore(key) as RuntimeActor<TLogic> | undefined;
     if (!actor) return undefined;
     const created: Entry<TLogic, TEmitted> = { actor, inflight: 0, lastUsedMs: this.clock.now(), emitted: [] };
     actor.on('*', (emitted: unknown) => {
@@ -156,9 +165,15 @@ export class ActorRuntime<TLogic extends AnyStateMachine, TEmitted> {
     return created;
   }
 
+  /**
+   * Passivates the least recently used idle actors down to a little under the bound (1/64 of it
+   * under): the map keeps the slots of what it deleted at its head until it rehashes, and every
+   * walk from the head steps over them, so one walk per many spawns, not one per spawn.
+   */
   private evictOverflow(): void {
+    const keep = this.kind.maxActors - Math.floor(this.kind.maxActors / 64);
     for (const [key, entry] of this.entries) {
-      if (this.entries.size <= this.kind.maxActors) return;
+      if (this.entries.size <= keep) return;
       if (entry.inflight === 0) this.passivate(key);
     }
   }
