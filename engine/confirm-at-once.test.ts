@@ -77,7 +77,7 @@ async function run(atOnce: boolean) {
   await answer(() => engine.confirmReservation(expiring!.reservationId!, {}));
   await answer(() => engine.confirmReservation('rsv_nope', {}));
   // Each order goes on: accepted at a node, then the rest past its acceptance deadline.
-  await answer(() => engine.nodeEvent('near', { orderId: ordered!.orderId!, type: 'accepted' }));
+  await answer(async () => ({ status: 200, body: await engine.nodeEvent('near', { orderId: ordered!.orderId!, type: 'accepted' }) }));
   clock.increment(60_000);
   await engine.sweepExpiries();
 

@@ -24,7 +24,7 @@ const lineArb: fc.Arbitrary<OrderLine> = fc.record({
 const holdArb: fc.Arbitrary<OrderRecord> = fc.record({
   lines: fc.array(lineArb, { minLength: 1, maxLength: 3 }),
   review: fc.constantFrom(undefined, 'pending' as const, 'approved' as const),
-  acceptBy: fc.constantFrom(undefined, {}, { n1: T0 + 5 }),
+  acceptBy: fc.constantFrom<Record<string, number> | undefined>(undefined, {}, { n1: T0 + 5 }),
 }).map(({ lines, review, acceptBy }) => ({
   coreId: 'core1',
   customerId: 'c1',

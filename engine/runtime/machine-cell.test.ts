@@ -22,7 +22,7 @@ function record(lines: OrderLine[], extra: Partial<OrderRecord> = {}): OrderReco
     createdAt: T0,
     expiresAt: deadline,
     lines,
-    promise: { deliveryBy: iso(T0 + 3 * 86_400_000), shipments: [{ nodeId: 'n1', deliveryBy: iso(T0 + 2 * 86_400_000) }, { nodeId: 'n2', deliveryBy: iso(T0 + 3 * 86_400_000) }] },
+    promise: { deliveryBy: iso(T0 + 3 * 86_400_000), shipments: [{ nodeId: 'n1', distanceKm: 10, deliveryBy: iso(T0 + 2 * 86_400_000) }, { nodeId: 'n2', distanceKm: 900, deliveryBy: iso(T0 + 3 * 86_400_000) }] },
     history: [{ seq: 1, at: iso(T0), type: 'reservation.held' }],
     ...extra,
   };
