@@ -628,6 +628,7 @@ export class Engine {
       }
     } finally {
       this.applyTurnTakes(turn);
+      this.appendInventoryChanged();
     }
     if (decided.length === 0) return;
     const endAll = (): void => {
@@ -1257,15 +1258,26 @@ export class Engine {
     this.dirtyFlushScheduled = true;
     setImmediate(() => {
       this.dirtyFlushScheduled = false;
-      const now = this.clock.now();
-      const events: StoredEvent[] = [];
-      for (const dirty of this.dirtySkus) {
-        const positions = this.skus.peek(dirty)?.context.positions ?? this.ledger.positionsOf(dirty);
-        events.push(this.events.append(`sku:${dirty}`, 'inventory.changed', now, inventoryView(dirty, positions, this.nodesById)));
-      }
-      this.dirtySkus.clear();
-      this.events.publishWhenDurable(events).catch((error: unknown) => this.fail(error));
+      this.appendInventoryChanged();
     });
+  }
+
+  /**
+   * The `inventory.changed` events of the SKUs marked since the last ones, appended now. A hold
+   * turn appends its own at its end, so they go in the turn's ledger batch: appended at the next
+   * turn of the loop, they made a batch of one write of their own after each batch of holds,
+   * which the next batch of holds then waited behind.
+   */
+  private appendInventoryChanged(): void {
+    if (this.dirtySkus.size === 0) return;
+    const now = this.clock.now();
+    const events: StoredEvent[] = [];
+    for (const dirty of this.dirtySkus) {
+      const positions = this.skus.peek(dirty)?.context.positions ?? this.ledger.positionsOf(dirty);
+      events.push(this.events.append(`sku:${dirty}`, 'inventory.changed', now, inventoryView(dirty, positions, this.nodesById)));
+    }
+    this.dirtySkus.clear();
+    this.events.publishWhenDurable(events).catch((error: unknown) => this.fail(error));
   }
 
   // ---- internals: timers and recovery ---------------------------------------------------------

@@ -53,6 +53,23 @@ describe('holds decided together in one turn', () => {
     expect((await again.engine.audit()).ok).toBe(true);
   });
 
+  it('writes a turn of holds as one ledger batch, its inventory.changed event included', async () => {
+    const te = await open();
+    await network(te.engine, [{ id: 'near', lat: 41.88, lon: -87.63 }]);
+    await te.engine.setStock('near', 'HOT', { onHand: 100 });
+    await te.engine.setStock('near', 'COLD', { onHand: 100 });
+    await te.ledger.durable();
+    const batches: number[] = [];
+    te.ledger.onBatch((writes) => batches.push(writes));
+    const held = await Promise.all(Array.from({ length: 20 }, (_, i) => te.engine.createReservation(cart(`c${i}`, [{ sku: i % 2 ? 'HOT' : 'COLD', qty: 1 }]))));
+    expect(held).toHaveLength(20);
+    await te.ledger.durable();
+    // 20 records, their expiry entries, 2 positions and one inventory.changed per SKU: one batch.
+    expect(batches).toHaveLength(1);
+    expect(te.ledger.readEvents('sku:HOT', 0, 100).at(-1)?.type).toBe('inventory.changed');
+    expect(te.ledger.readEvents('sku:COLD', 0, 100).at(-1)?.type).toBe('inventory.changed');
+  });
+
   it('respects a node\'s daily capacity within one turn: a capped node\'s plan is not shared', async () => {
     const te = await open();
     await network(te.engine, [{ id: 'capped', lat: 41.88, lon: -87.63, capacityPerDay: 10 }, { id: 'far', lat: 39.1, lon: -84.5 }]);
