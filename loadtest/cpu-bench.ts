@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { benchHold, benchHolds, measure, withBenchEngine, type EngineModules, type Measure } from './in-process.js';
 
 // `npm run bench:cpu -- [build ...]`: the engine in-process, measured in CPU per operation as well
@@ -9,12 +10,15 @@ import { benchHold, benchHolds, measure, withBenchEngine, type EngineModules, ty
 //   confirms  40,000 holds made first, then confirmed, 100 in flight
 // Each build is a checkout's root (its dist/ built); given several, they run alternately, round by
 // round (BENCH_ROUNDS, default 3; BENCH_SECONDS per measure, default 6), so that they are compared
-// side by side. CPU is process.cpuUsage() (every thread) and the main thread's busy time
-// (performance.eventLoopUtilization()), per operation.
+// side by side. Each build's round runs in a process of its own (after a second of warm-up): two
+// builds in one process share lmdb-js and msgpackr, whose inline caches then see both builds'
+// objects, which measurably slowed whichever build it happened to be. CPU is process.cpuUsage()
+// (every thread) and the main thread's busy time (performance.eventLoopUtilization()), per operation.
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 6);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const builds = process.argv.slice(2).length > 0 ? process.argv.slice(2).map((root) => resolve(root)) : [resolve(import.meta.dirname ?? '.', '..', '..')];
+const given = process.argv[2] === '--round' ? [] : process.argv.slice(2);
+const builds = given.length > 0 ? given.map((root) => resolve(root)) : [resolve(import.meta.dirname ?? '.', '..', '..')];
 
 async function load(root: string): Promise<EngineModules> {
   const from = (path: string) => import(pathToFileURL(join(root, 'dist', path)).href);
@@ -41,14 +45,28 @@ const median = (values: number[]): number => [...values].sort((a, b) => a - b)[M
 const row = (name: string, measures: Measure[]) =>
   `| ${name} | ${Math.round(median(measures.map((m) => m.perSecond)))} | ${median(measures.map((m) => m.cpuUs)).toFixed(1)} | ${median(measures.map((m) => m.mainUs)).toFixed(1)} | ${measures.map((m) => Math.round(m.perSecond)).join(', ')} |`;
 
+interface RoundResult {
+  holds: Measure;
+  spread: Measure;
+  confirms: Measure;
+}
+
+/** One round of one build, in this process (the child that main() starts for it). */
+async function runRound(root: string): Promise<RoundResult> {
+  const modules = await load(root);
+  await benchHolds(modules, false, 1);
+  return { holds: await benchHolds(modules, false, seconds), spread: await benchHolds(modules, true, seconds), confirms: await confirms(modules) };
+}
+
 async function main(): Promise<void> {
-  const loaded = await Promise.all(builds.map(load));
   const results = builds.map(() => ({ holds: [] as Measure[], spread: [] as Measure[], confirms: [] as Measure[] }));
   for (let round = 1; round <= rounds; round++) {
-    for (const [b, modules] of loaded.entries()) {
-      results[b].holds.push(await benchHolds(modules, false, seconds));
-      results[b].spread.push(await benchHolds(modules, true, seconds));
-      results[b].confirms.push(await confirms(modules));
+    for (const [b, root] of builds.entries()) {
+      const output = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--round', root], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+      const measured = JSON.parse(output.trim().split('\n').at(-1)!) as RoundResult;
+      results[b].holds.push(measured.holds);
+      results[b].spread.push(measured.spread);
+      results[b].confirms.push(measured.confirms);
       const last = (list: Measure[]) => `${Math.round(list.at(-1)!.perSecond)}/s ${list.at(-1)!.cpuUs.toFixed(1)} µs`;
       console.log(`round ${round} ${builds[b]}: holds ${last(results[b].holds)}; every buyer elsewhere ${last(results[b].spread)}; confirms ${last(results[b].confirms)}`);
     }
@@ -63,7 +81,8 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
+const roundOf = process.argv[2] === '--round' ? process.argv[3] : undefined;
+(roundOf ? runRound(roundOf).then((result) => console.log(JSON.stringify(result))) : main()).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
