@@ -8,30 +8,10 @@
 import { createActor, type Actor } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import type { LineStatus, OrderLine, OrderMachineState, OrderRecord } from '../domain.js';
+import { deadline, holdRecord, iso, line, T0 } from '../../test/support/order-records.js';
 import { orderSnapshotOf, restoreOrderActor } from '../../engine/order-snapshot.js';
 import { appendHistory, applyCancel, applyNodeEvent, orderStatusOf } from './lines.js';
 import { orderMachine, type OrderDecision, type OrderEvent } from './order.machine.js';
-
-const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
-const ttlMs = 900_000;
-const deadline = T0 + ttlMs;
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-const line = (sku: string, qty: number, nodeId: string, status: LineStatus): OrderLine => ({ sku, qty, nodeId, status });
-
-function holdRecord(lines: OrderLine[] = [line('A', 2, 'n1', 'held'), line('B', 1, 'n2', 'held')]): OrderRecord {
-  return {
-    coreId: 'core1',
-    customerId: 'c1',
-    channel: 'web',
-    destination: { lat: 41.9, lon: -87.7 },
-    createdAt: T0,
-    expiresAt: deadline,
-    lines,
-    promise: { deliveryBy: iso(T0 + 3 * 86_400_000), shipments: [] },
-    history: [{ seq: 1, at: iso(T0), type: 'reservation.held' }],
-  };
-}
 
 /** An order in `state` with the given lines (history: held, allocated, released). */
 function orderRecord(lines: OrderLine[]): OrderRecord {

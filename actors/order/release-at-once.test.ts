@@ -9,10 +9,8 @@ import { describe, expect, it } from 'vitest';
 import type { HistoryEntry, LineStatus, OrderLine, OrderMachineState, OrderRecord } from '../domain.js';
 import { orderSnapshotOf, restoreOrderActor } from '../../engine/order-snapshot.js';
 import type { OrderDecision, OrderEvent } from './order.machine.js';
+import { deadline, holdRecord, iso, T0 } from '../../test/support/order-records.js';
 
-const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
-const deadline = T0 + 900_000;
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 const lineArb: fc.Arbitrary<OrderLine> = fc.record({
   sku: fc.constantFrom('A', 'B', 'C'),
@@ -25,16 +23,7 @@ const holdArb: fc.Arbitrary<OrderRecord> = fc.record({
   lines: fc.array(lineArb, { minLength: 1, maxLength: 3 }),
   review: fc.constantFrom(undefined, 'pending' as const, 'approved' as const),
   acceptBy: fc.constantFrom<Record<string, number> | undefined>(undefined, {}, { n1: T0 + 5 }),
-}).map(({ lines, review, acceptBy }) => ({
-  coreId: 'core1',
-  customerId: 'c1',
-  channel: 'web',
-  destination: { lat: 41.9, lon: -87.7 },
-  createdAt: T0,
-  expiresAt: deadline,
-  lines,
-  promise: { deliveryBy: iso(T0 + 3 * 86_400_000), shipments: [] },
-  history: [{ seq: 1, at: iso(T0), type: 'reservation.held' }],
+}).map(({ lines, review, acceptBy }) => holdRecord(lines, {
   ...(review ? { review: { status: review, reasons: ['value'], at: iso(T0) } } : {}),
   ...(acceptBy ? { acceptBy } : {}),
 }));

@@ -4,29 +4,16 @@
 // too), from holds and from orders in each state.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { LineStatus, OrderLine, OrderMachineState, OrderRecord } from '../../actors/domain.js';
+import type { OrderLine, OrderMachineState, OrderRecord } from '../../actors/domain.js';
 import type { OrderDecision, OrderEvent } from '../../actors/order/order.machine.js';
 import { restoreOrderActor, restoreOrderCell } from '../order-snapshot.js';
+import { deadline, holdRecord, iso, line, T0 } from '../../test/support/order-records.js';
 
-const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
-const deadline = T0 + 900_000;
-const iso = (ms: number): string => new Date(ms).toISOString();
-const line = (sku: string, qty: number, nodeId: string, status: LineStatus): OrderLine => ({ sku, qty, nodeId, status });
-
-function record(lines: OrderLine[], extra: Partial<OrderRecord> = {}): OrderRecord {
-  return {
-    coreId: 'core1',
-    customerId: 'c1',
-    channel: 'web',
-    destination: { lat: 41.9, lon: -87.7 },
-    createdAt: T0,
-    expiresAt: deadline,
-    lines,
-    promise: { deliveryBy: iso(T0 + 3 * 86_400_000), shipments: [{ nodeId: 'n1', distanceKm: 10, deliveryBy: iso(T0 + 2 * 86_400_000) }, { nodeId: 'n2', distanceKm: 900, deliveryBy: iso(T0 + 3 * 86_400_000) }] },
-    history: [{ seq: 1, at: iso(T0), type: 'reservation.held' }],
-    ...extra,
-  };
-}
+/** A record with these lines, promising shipments from both nodes, and `extra` fields over it. */
+const record = (lines: OrderLine[], extra: Partial<OrderRecord> = {}): OrderRecord => holdRecord(lines, {
+  promise: { deliveryBy: iso(T0 + 3 * 86_400_000), shipments: [{ nodeId: 'n1', distanceKm: 10, deliveryBy: iso(T0 + 2 * 86_400_000) }, { nodeId: 'n2', distanceKm: 900, deliveryBy: iso(T0 + 3 * 86_400_000) }] },
+  ...extra,
+});
 
 const starts: Array<{ state: OrderMachineState; record: OrderRecord }> = [
   { state: 'held', record: record([line('A', 2, 'n1', 'held'), line('B', 1, 'n2', 'held')]) },
