@@ -16,15 +16,24 @@ afterEach(async () => {
 
 const hold = (i: number) => ({ customerId: `c${i}`, destination: { lat: 40, lon: -75 }, lines: [{ sku: 'HOT', qty: 1 }] });
 
+/** An engine with these bounds and one node, n1, holding `onHand` units of HOT. */
+async function hotEngine(bounds: Parameters<typeof engines.open>[1], onHand: number) {
+  const te = await engines.open(undefined, bounds);
+  await te.engine.putNode('n1', { type: 'warehouse', name: 'N1', location: { lat: 40, lon: -75 }, priority: 1 });
+  await te.engine.setStock('n1', 'HOT', { onHand });
+  return te;
+}
+
+/** Settled requests as those answered and those refused. */
+function settled<T>(results: PromiseSettledResult<T>[]) {
+  return { accepted: results.filter((r) => r.status === 'fulfilled'), refused: results.filter((r): r is PromiseRejectedResult => r.status === 'rejected') };
+}
+
 describe('bounds', () => {
   it('sheds holds past the in-flight bound with OVERLOADED and Retry-After, changing nothing for them', async () => {
-    const { engine } = await engines.open(undefined, { actorInflightMax: 8 });
-    await engine.putNode('n1', { type: 'warehouse', name: 'N1', location: { lat: 40, lon: -75 }, priority: 1 });
-    await engine.setStock('n1', 'HOT', { onHand: 1_000 });
+    const { engine } = await hotEngine({ actorInflightMax: 8 }, 1_000);
     // All at once, in one turn: nothing is durable yet, so the ninth finds eight in flight.
-    const results = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => engine.createReservation(hold(i))));
-    const accepted = results.filter((r) => r.status === 'fulfilled');
-    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const { accepted, refused } = settled(await Promise.allSettled(Array.from({ length: 40 }, (_, i) => engine.createReservation(hold(i)))));
     expect(accepted.length).toBe(8);
     expect(refused.length).toBe(32);
     for (const r of refused) {
@@ -42,12 +51,8 @@ describe('bounds', () => {
     // So few writes may wait that the bound falls between a hold and its confirmation for some
     // of these bounds (an order stages about 8 writes, its hold 2 of them).
     for (const ledgerPendingWritesMax of [3, 10, 11, 18, 19, 26]) {
-      const { engine, ledger } = await engines.open(undefined, { ledgerPendingWritesMax });
-      await engine.putNode('n1', { type: 'warehouse', name: 'N1', location: { lat: 40, lon: -75 }, priority: 1 });
-      await engine.setStock('n1', 'HOT', { onHand: 1_000 });
-      const results = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => engine.createOrder(hold(i))));
-      const placed = results.filter((r) => r.status === 'fulfilled');
-      const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      const { engine, ledger } = await hotEngine({ ledgerPendingWritesMax }, 1_000);
+      const { accepted: placed, refused } = settled(await Promise.allSettled(Array.from({ length: 30 }, (_, i) => engine.createOrder(hold(i)))));
       expect(refused.length).toBeGreaterThan(0);
       for (const r of refused) expect((r.reason as EngineError).code).toBe('OVERLOADED');
       await ledger.durable();
@@ -79,14 +84,12 @@ describe('bounds', () => {
   });
 
   it('sheds new work when the staged writes would take longer than queueDelayMaxMs to drain', async () => {
-    const { engine } = await engines.open(undefined, { queueDelayMaxMs: 0, queueDelayMinWrites: 20 });
-    await engine.putNode('n1', { type: 'warehouse', name: 'N1', location: { lat: 40, lon: -75 }, priority: 1 });
-    await engine.setStock('n1', 'HOT', { onHand: 10_000 });
+    const { engine } = await hotEngine({ queueDelayMaxMs: 0, queueDelayMinWrites: 20 }, 10_000);
     // A first batch tells the engine how fast its ledger drains.
     for (let i = 0; i < 3; i++) await engine.createReservation(hold(1_000 + i));
-    const results = await Promise.allSettled(Array.from({ length: 400 }, (_, i) => engine.createReservation(hold(i))));
-    const accepted = results.filter((r) => r.status === 'fulfilled').length;
-    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const results = settled(await Promise.allSettled(Array.from({ length: 400 }, (_, i) => engine.createReservation(hold(i)))));
+    const accepted = results.accepted.length;
+    const refused = results.refused;
     expect(refused.length).toBeGreaterThan(0);
     expect(accepted).toBeGreaterThanOrEqual(5); // below queueDelayMinWrites it always admits
     for (const r of refused) {
