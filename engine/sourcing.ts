@@ -152,8 +152,6 @@ export class CapacityCounter {
 
 const noNodes: readonly string[] = Object.freeze([]);
 
-
-
 /** The nodes whose capacity a record takes: where it has lines not cancelled and not moved away (a few; an array beats a Set). */
 function activeNodes(snapshot: OrderSnapshot): readonly string[] {
   if (snapshot.state === 'expired' || snapshot.state === 'dropped') return noNodes;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { open } from 'lmdb';
+import { ledgerEnvironment } from '../storage/lmdb-ledger.js';
 
 // What lmdb-js alone writes durably on this machine, the way the ledger writes a hold: the
 // ceilings the engine's own numbers are read against (`npm run bench` prints them beside them).
@@ -36,7 +37,7 @@ const holdRecord = (coreId: string, now: number) => ({
 
 export async function measureLedgerCeiling(seconds: number): Promise<LedgerCeiling> {
   const dir = mkdtempSync(join(tmpdir(), 'oo-ceiling-'));
-  const root = open({ path: dir, maxDbs: 16, mapSize: 64 * 1024 ** 3 });
+  const root = open({ path: dir, ...ledgerEnvironment });
   try {
     const orders = root.openDB<object, string>({ name: 'orders', sharedStructuresKey: Symbol.for('structures') });
     const expiry = root.openDB<number, [number, string]>({ name: 'expiry' });

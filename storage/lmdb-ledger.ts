@@ -22,6 +22,9 @@ export interface LmdbLedgerOptions {
   mapSize?: number;
 }
 
+/** How the ledger opens its LMDB environment (loadtest/ledger-ceiling.ts opens the same). */
+export const ledgerEnvironment = { maxDbs: 16, mapSize: 64 * 1024 ** 3 } as const;
+
 export class LmdbLedger implements Ledger, OutboxStore {
   private readonly root: RootDatabase;
   private readonly positions: Database<Position, [string, string]>;
@@ -71,7 +74,7 @@ export class LmdbLedger implements Ledger, OutboxStore {
   private lastReadState: OrderSnapshot['state'] | undefined;
 
   constructor(options: LmdbLedgerOptions) {
-    this.root = open({ path: options.path, maxDbs: 16, mapSize: options.mapSize ?? 64 * 1024 ** 3 });
+    this.root = open({ path: options.path, ...ledgerEnvironment, mapSize: options.mapSize ?? ledgerEnvironment.mapSize });
     this.positions = this.root.openDB({ name: 'positions' });
     // Orders share their msgpackr record structures (kept under a symbol key, outside the id
     // range), so each value does not describe its own shape: ~15% faster holds, half the bytes.
