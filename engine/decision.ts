@@ -1,8 +1,9 @@
 import type { HistoryEntry, OrderSnapshot } from '../actors/domain.js';
 import type { LineRequest } from '../actors/order/lines.js';
-import { orderIdOf } from './ids.js';
+import { orderIdOf, reservationIdOf } from './ids.js';
 import { iso } from './iso.js';
 import type { StoredEvent } from './ledger.js';
+import { allocationsOf } from './views.js';
 
 // What one step of the engine decided, before it is durable: the answer, the events to publish,
 // and the in-flight marks to end. A step's decisions are all staged in one synchronous turn, so
@@ -48,7 +49,7 @@ export function orderEvent(snapshot: OrderSnapshot, entry: HistoryEntry): Stored
   const { record } = snapshot;
   const data: Record<string, unknown> = {
     orderId: orderIdOf(record.coreId),
-    reservationId: `rsv_${record.coreId}`,
+    reservationId: reservationIdOf(record.coreId),
     status: snapshot.state === 'held' ? 'held' : snapshot.state === 'dropped' ? 'released' : snapshot.state,
   };
   // The entry's details after those, then a hold's deadline and allocations: copied field by
@@ -58,7 +59,7 @@ export function orderEvent(snapshot: OrderSnapshot, entry: HistoryEntry): Stored
   }
   if (snapshot.state === 'held') {
     data.expiresAt = iso(record.expiresAt);
-    data.allocations = record.lines.map(({ sku, qty, nodeId }) => ({ sku, qty, nodeId: nodeId || null }));
+    data.allocations = allocationsOf(record.lines);
   }
   return { topic: orderTopic(record.coreId), seq: entry.seq, type: entry.type, at: Date.parse(entry.at), data };
 }

@@ -53,7 +53,7 @@ export function reservationStatusOf(snapshot: OrderSnapshot): ReservationStatus 
 }
 
 /** A backordered line has no node yet: shown as `nodeId: null`. */
-const allocationsOf = (lines: readonly OrderLine[]) => lines.map(({ sku, qty, nodeId }) => ({ sku, qty, nodeId: nodeId || null }));
+export const allocationsOf = (lines: readonly OrderLine[]) => lines.map(({ sku, qty, nodeId }) => ({ sku, qty, nodeId: nodeId || null }));
 
 export function reservationView(snapshot: OrderSnapshot) {
   const { record } = snapshot;
