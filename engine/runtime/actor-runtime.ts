@@ -1,4 +1,4 @@
-import { createActor, type Actor, type AnyStateMachine, type EventFromLogic, type SnapshotFrom } from 'xstate';
+import { createActor, type AnyStateMachine, type EventFromLogic, type SnapshotFrom } from 'xstate';
 import type { Clock, TimerHandle } from '../clock.js';
 import { overloaded } from '../errors.js';
 
@@ -20,7 +20,7 @@ export interface ActorKind<TLogic extends AnyStateMachine, TEmitted> {
   name: string;
   logic: TLogic;
   /** Creates the actor for `key` from what the ledger holds; undefined when there is none. */
-  restore(key: string): Actor<TLogic> | RuntimeActor<TLogic> | undefined;
+  restore(key: string): RuntimeActor<TLogic> | undefined;
   /** Live actors kept at most; past it, the least recently used idle ones are passivated. */
   maxActors: number;
   /** Commands accepted by one actor and not yet durable; past it, OVERLOADED. */
@@ -152,7 +152,7 @@ export class ActorRuntime<TLogic extends AnyStateMachine, TEmitted> {
       entry.lastUsedMs = this.clock.now();
       return entry;
     }
-    const actor = this.kind.restore(key) as RuntimeActor<TLogic> | undefined;
+    const actor = this.kind.restore(key);
     if (!actor) return undefined;
     const created: Entry<TLogic, TEmitted> = { actor, inflight: 0, lastUsedMs: this.clock.now(), emitted: [] };
     actor.on('*', (emitted: unknown) => {
