@@ -600,16 +600,25 @@ export class Engine {
     if (this.holdQueue.length >= limits.holdQueueMax) return Promise.reject(overloaded('too many holds waiting for their turn'));
     return new Promise<Answer<T>>((resolve, reject) => {
       this.holdQueue.push({ idempotency, decide, resolve, reject } as TurnItem);
-      if (this.holdTurnScheduled) return;
-      this.holdTurnScheduled = true;
-      setImmediate(() => this.runHoldTurn());
+      this.scheduleHoldTurn();
     });
+  }
+
+  private scheduleHoldTurn(): void {
+    if (this.holdTurnScheduled) return;
+    this.holdTurnScheduled = true;
+    setImmediate(() => this.runHoldTurn());
   }
 
   private runHoldTurn(): void {
     this.holdTurnScheduled = false;
-    const queue = this.holdQueue;
-    this.holdQueue = [];
+    let queue = this.holdQueue;
+    if (queue.length > limits.holdTurnMax) {
+      this.holdQueue = queue.slice(limits.holdTurnMax);
+      queue = queue.slice(0, limits.holdTurnMax);
+    } else {
+      this.holdQueue = [];
+    }
     const turn = new HoldTurn(this.clock.now(), (sku) => this.skus.snapshot(sku)!.context.positions);
     // Commands without an idempotency key are answered together once the batch is durable (what
     // commit() does for one decision); keyed ones go through idempotent() as every command does.
@@ -629,6 +638,8 @@ export class Engine {
     } finally {
       this.applyTurnTakes(turn);
       this.appendInventoryChanged();
+      // Holds left over wait for a turn of their own, queued after the ledger's flush of this one.
+      if (this.holdQueue.length > 0) this.scheduleHoldTurn();
     }
     if (decided.length === 0) return;
     const endAll = (): void => {

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from './clock.js';
 import { EngineError } from './errors.js';
+import { limits } from './limits.js';
 import type { Engine, ReservationRequest } from './engine.js';
 import { tempEngines } from '../test/support/fixtures.js';
 
@@ -68,6 +69,27 @@ describe('holds decided together in one turn', () => {
     expect(batches).toHaveLength(1);
     expect(te.ledger.readEvents('sku:HOT', 0, 100).at(-1)?.type).toBe('inventory.changed');
     expect(te.ledger.readEvents('sku:COLD', 0, 100).at(-1)?.type).toBe('inventory.changed');
+  });
+
+  it('decides at most holdTurnMax holds in a turn and the rest in the next, in arrival order', async () => {
+    const te = await open();
+    await network(te.engine, [{ id: 'near', lat: 41.88, lon: -87.63 }]);
+    const count = limits.holdTurnMax + 10;
+    // Five units fewer than holds: the last five in arrival order are refused, whichever turn they fall in.
+    await te.engine.setStock('near', 'HOT', { onHand: count - 5 });
+    await te.ledger.durable();
+    const batches: number[] = [];
+    te.ledger.onBatch((writes) => batches.push(writes));
+    const results = await Promise.allSettled(Array.from({ length: count }, (_, i) => te.engine.createReservation(cart(`c${i}`, [{ sku: 'HOT', qty: 1 }]))));
+    const outcomes = results.map(outcomeOf);
+    expect(outcomes.slice(0, count - 5).every((o) => o.status === 'held')).toBe(true);
+    expect(outcomes.slice(count - 5).every((o) => o.status === 'refused' && o.code === 'INSUFFICIENT_STOCK')).toBe(true);
+    // Two turns, each its own batch: the first turn's is written while the second is decided.
+    expect(batches).toHaveLength(2);
+    expect(batches[0]).toBeGreaterThan(batches[1]);
+    const inventory = await te.engine.getInventory('HOT');
+    expect(inventory.nodes.map((n) => [n.reserved, n.available])).toEqual([[count - 5, 0]]);
+    expect((await te.engine.audit()).ok).toBe(true);
   });
 
   it('respects a node\'s daily capacity within one turn: a capped node\'s plan is not shared', async () => {

@@ -2,8 +2,8 @@ import { availableOf, type DeliveryPromise, type Position, type StockMove, type 
 import type { StockView } from './routing/mod.js';
 import type { ReservationRequest } from './engine.js';
 
-// Holds arriving in one event-loop turn are decided together, one after another in one
-// synchronous step (nothing else can run in between):
+// Holds arriving in one event-loop turn are decided together (up to limits.holdTurnMax; the rest
+// in the next turn), one after another in one synchronous step (nothing else can run in between):
 //
 // - Every hold plans against the turn's stock table: the SKU actors' positions as the turn found
 //   them, less what earlier holds of the turn took. Its units are taken in the table at once; at

@@ -14,6 +14,14 @@ export const limits = {
 
   /** Holds waiting for the end of the event-loop turn to be decided together. At the bound: OVERLOADED. */
   holdQueueMax: 20_000,
+  /**
+   * Holds decided in one turn at most; the rest wait for the next turn. Between the two the ledger
+   * takes the turn's batch, so its commit overlaps the deciding of the next, and the event loop
+   * answers what became durable meanwhile and serves other requests: a burst never blocks it for
+   * longer than one turn of this many holds (~10 ms). Large enough that a turn's shared costs (a
+   * plan per cart shape, a take and a position write per SKU, one batch) stay small per hold.
+   */
+  holdTurnMax: 1024,
   /** Commands accepted by one actor and not yet durable. At the bound: OVERLOADED. */
   actorInflightMax: 20_000,
   /** Writes staged in the ledger and not yet on disk, across the engine. At the bound: OVERLOADED. */
