@@ -31,8 +31,6 @@ export const limits = {
    * encoded while one commits. lmdb-js commits them in order, one transaction each or together.
    */
   ledgerBatchesInFlight: 2,
-  /** A batch smaller than this waits for the one committing rather than go beside it (see LmdbLedger.mayIssue). */
-  ledgerOverlapMinWrites: 200,
   /** Shared parts of order records (a routing many holds share) kept decoded; past it the oldest read is dropped. */
   ledgerSharedPartsCachedMax: 1_024,
   /**

@@ -408,15 +408,17 @@ export class LmdbLedger implements Ledger, OutboxStore {
   }
 
   /**
-   * Whether the staged batch may be issued now. With none committing, always. While one commits,
-   * a second goes too once it is large (ledgerOverlapMinWrites): the main thread encodes it while
-   * the writer thread commits the first (and each sync to disk overlaps the next commit). A small
-   * one keeps growing until the first has committed instead: every transaction waits for the
-   * sync before it, so small ones in a row would each add a sync to the wait. Past
-   * ledgerBatchesInFlight, batches grow until one commits, so they are as large as the load.
+   * Whether the staged batch may be issued now: while fewer than ledgerBatchesInFlight are
+   * committing. The main thread encodes the next batch while the writer thread commits the one
+   * before, and each commit's sync to disk overlaps the next commit. A batch of any size goes:
+   * making a small one wait for the commit before it (as this did below 200 writes) kept 64 HTTP
+   * clients waiting for the rest of that commit and then their own: 24-47% fewer holds/s. (The
+   * order of acknowledgements does not change: each batch waits for the one before it to be
+   * durable, see flush.) Past the bound, batches grow until one commits, so they are as large as
+   * the load.
    */
   private mayIssue(): boolean {
-    return this.committing === 0 || (this.committing < limits.ledgerBatchesInFlight && this.batch.size() >= limits.ledgerOverlapMinWrites);
+    return this.committing < limits.ledgerBatchesInFlight;
   }
 
   /** Applies the staged batch in one transaction; resolves its promise once it (and every batch before it) is flushed to disk. */
