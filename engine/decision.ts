@@ -3,7 +3,7 @@ import type { LineRequest } from '../actors/order/lines.js';
 import { orderIdOf, reservationIdOf } from './ids.js';
 import { iso } from './iso.js';
 import type { StoredEvent } from './ledger.js';
-import { allocationsOf } from './views.js';
+import { allocationsOf, reservationView, type ReservationView } from './views.js';
 
 // What one step of the engine decided, before it is durable: the answer, the events to publish,
 // and the in-flight marks to end. A step's decisions are all staged in one synchronous turn, so
@@ -21,9 +21,40 @@ export interface Decision<T> {
 
 export const emptyDecision = (): Decision<undefined> => ({ body: undefined, events: [], done: [] });
 
+/** A decision with no in-flight marks: frozen, so adding one fails loudly. */
+const noMarks: Array<() => void> = Object.freeze([]) as unknown as Array<() => void>;
+
+/**
+ * A new hold's decision. Its answer and its event are made from its snapshot when first read: for
+ * a hold of a turn, once its batch is durable. Made when the hold was decided, they were kept
+ * alive by every hold in flight for the whole commit, and the young-generation GCs in between
+ * copied them (~1.2 KB a hold). The snapshot is the one written, and nothing changes it.
+ */
+export class HeldDecision implements Decision<ReservationView> {
+  readonly done = noMarks;
+  private view: ReservationView | undefined;
+  private announced: StoredEvent[] | undefined;
+
+  constructor(private readonly snapshot: OrderSnapshot) {}
+
+  get body(): ReservationView {
+    return (this.view ??= reservationView(this.snapshot));
+  }
+
+  get events(): StoredEvent[] {
+    return (this.announced ??= [orderEvent(this.snapshot, this.snapshot.record.history[0])]);
+  }
+}
+
 /** Two decisions of one step as one: the given body, everything else of both. */
 export function merge<A, B, T>(a: Decision<A>, b: Decision<B> | undefined, body: T): Decision<T> {
-  if (!b) return { ...a, body };
+  if (!b) {
+    // Field by field, not spread: a spread leaves out what a class's getters give (HeldDecision).
+    const single: Decision<T> = { body, events: a.events, done: a.done };
+    if (a.passivate) single.passivate = a.passivate;
+    if (a.instructions) single.instructions = a.instructions;
+    return single;
+  }
   return {
     body,
     events: [...a.events, ...b.events],

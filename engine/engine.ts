@@ -23,7 +23,7 @@ import { silentLogger, type Logger } from './logger.js';
 import { BackorderIndex, PurchaseLimits } from './read-models.js';
 import { addReserved, auditLedger, repairPositions, type AuditReport } from './recovery.js';
 import { orderValue, ReviewPolicy, type ReviewRules } from './review.js';
-import { emptyDecision, heldBefore, isOrder, merge, mergeLineRequests, orderEvent, type Decision } from './decision.js';
+import { emptyDecision, HeldDecision, heldBefore, isOrder, merge, mergeLineRequests, orderEvent, type Decision } from './decision.js';
 import { orderSnapshotOf, restoreOrderCell } from './order-snapshot.js';
 import { CandidateRanker } from './routing/simple-router.js';
 import type { StockView, Strategy } from './routing/mod.js';
@@ -974,10 +974,9 @@ export class Engine {
     this.ledger.putOrder(snapshot, true, true);
     this.purchaseLimits.track(undefined, snapshot);
     this.sourcing.capacity.track(undefined, snapshot, now);
-    // Its expiry entry is written with it (putOrder of a new hold).
-    const body = reservationView(snapshot);
-    // No in-flight marks of its own: the turn marks its holds at the SKU actors (applyTurnTakes).
-    return { body, events: [orderEvent(snapshot, record.history[0])], done: [] };
+    // Its expiry entry is written with it (putOrder of a new hold). No in-flight marks of its
+    // own: the turn marks its holds at the SKU actors (applyTurnTakes).
+    return new HeldDecision(snapshot);
   }
 
   /** `loadChecked`: the caller checked the load in this same step (a hold confirmed at once), so a refusal cannot leave its hold behind. */
