@@ -28,8 +28,8 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 type HttpResult = WrkResult;
 
 /** In-process durable holds/s (loadtest/in-process.ts); `spread`: every buyer elsewhere, no shared plans. */
-async function inProcessHolds(spread = false): Promise<number> {
-  const result = await benchHolds({ Engine, LmdbLedger, silentLogger }, spread, seconds);
+async function inProcessHolds(spread = false, inFlight = 500): Promise<number> {
+  const result = await benchHolds({ Engine, LmdbLedger, silentLogger }, spread, seconds, inFlight);
   if (result.shed > 0) console.log(`in-process: ${result.shed} holds shed with OVERLOADED (queueing-delay bound) and retried`);
   return result.perSecond;
 }
@@ -103,6 +103,7 @@ const median = (values: number[]): number => {
 async function main(): Promise<void> {
   const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
   const inProcess: number[] = [];
+  const inProcess1000: number[] = [];
   const inProcessSpread: number[] = [];
   const http: HttpRound[] = [];
   const ceilings: LedgerCeiling[] = [];
@@ -110,8 +111,9 @@ async function main(): Promise<void> {
     ceilings.push(await measureLedgerCeiling(Math.min(seconds, 5)));
     console.log(`round ${round}: lmdb-js alone ${Math.round(ceilings.at(-1)!.holdsPerSecond)} hold-shaped writes/s; one durable transaction ${ceilings.at(-1)!.durableMsP50.toFixed(2)} ms`);
     inProcess.push(await inProcessHolds());
+    inProcess1000.push(await inProcessHolds(false, 1000));
     inProcessSpread.push(await inProcessHolds(true));
-    console.log(`round ${round}: in-process ${Math.round(inProcess.at(-1)!)} holds/s; every buyer elsewhere ${Math.round(inProcessSpread.at(-1)!)} holds/s`);
+    console.log(`round ${round}: in-process ${Math.round(inProcess.at(-1)!)} holds/s (500 in flight), ${Math.round(inProcess1000.at(-1)!)} (1,000 in flight); every buyer elsewhere ${Math.round(inProcessSpread.at(-1)!)} holds/s`);
     if (hasWrk) {
       http.push(await httpHolds());
       const last = http.at(-1)!;
@@ -136,6 +138,7 @@ async function main(): Promise<void> {
     '| measure | median | rounds |',
     '| --- | --- | --- |',
     `| in-process holds/s (one hot SKU, 500 in flight) | ${Math.round(median(inProcess))} | ${inProcess.map(Math.round).join(', ')} |`,
+    `| in-process holds/s (one hot SKU, 1,000 in flight: two turns, one deciding while the other commits) | ${Math.round(median(inProcess1000))} | ${inProcess1000.map(Math.round).join(', ')} |`,
     `| in-process holds/s, every buyer elsewhere (5 nodes, no shared plans) | ${Math.round(median(inProcessSpread))} | ${inProcessSpread.map(Math.round).join(', ')} |`,
     `| lmdb-js alone: durable hold-shaped writes/s (record + expiry entry, 1,000 per transaction, no engine) | ${Math.round(median(ceilings.map((c) => c.holdsPerSecond)))} | ${ceilings.map((c) => Math.round(c.holdsPerSecond)).join(', ')} |`,
     `| lmdb-js alone: one durable transaction, p50 ms | ${median(ceilings.map((c) => c.durableMsP50)).toFixed(2)} | ${ceilings.map((c) => c.durableMsP50.toFixed(2)).join(', ')} |`,

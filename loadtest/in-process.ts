@@ -91,10 +91,14 @@ export async function measure(inFlight: number, until: (done: number) => boolean
   return { perSecond: done / ((performance.now() - started) / 1000), cpuUs: (used.user + used.system) / done, mainUs: (busy.active * 1000) / done, shed };
 }
 
-/** Durable holds for `seconds`, 500 in flight (enough for large batches; past ~1,000 the queueing-delay bound starts shedding). */
-export function benchHolds(modules: EngineModules, spread: boolean, seconds: number): Promise<Measure> {
+/**
+ * Durable holds for `seconds`, `inFlight` at a time. At 500 all of them make one turn and wait out
+ * its commit together; at 1,000 they make two turns (limits.holdTurnMax), the second decided while
+ * the first commits. Past ~2,000 the queueing-delay bound starts shedding.
+ */
+export function benchHolds(modules: EngineModules, spread: boolean, seconds: number, inFlight = 500): Promise<Measure> {
   return withBenchEngine(modules, spread ? benchNodes.length : 1, (engine) => {
     const deadline = performance.now() + seconds * 1000;
-    return measure(500, () => performance.now() >= deadline, (i) => engine.createReservation(benchHold(i, spread)));
+    return measure(inFlight, () => performance.now() >= deadline, (i) => engine.createReservation(benchHold(i, spread)));
   });
 }
