@@ -90,6 +90,8 @@ export class CapacityCounter {
   private readonly counts = new Map<string, { localDate: string; used: number }>();
   /** Records counted at a node on another local date than their creation's: node id → date. */
   private readonly movedOnLaterDay = new Map<string, Map<string, string>>();
+  /** activeNodes' answer for a record at one node, per node (as `counts`, one entry per node). */
+  private readonly oneNode = new Map<string, readonly string[]>();
 
   constructor(readonly todayAt: (nodeId: string, atMs: number) => string | undefined) {}
 
@@ -112,8 +114,8 @@ export class CapacityCounter {
 
   private apply(before: OrderSnapshot | undefined, after: OrderSnapshot, countedAtMs: number, nowMs: number): void {
     const coreId = after.record.coreId;
-    const was = before ? activeNodes(before) : noNodes;
-    const active = activeNodes(after);
+    const was = before ? this.activeNodes(before) : noNodes;
+    const active = this.activeNodes(after);
     const moved = this.movedOnLaterDay.get(coreId);
     for (const nodeId of was) {
       if (active.includes(nodeId)) continue;
@@ -140,6 +142,27 @@ export class CapacityCounter {
     if (moved && (moved.size === 0 || terminalOrderStates.has(after.state))) this.movedOnLaterDay.delete(coreId);
   }
 
+  /**
+   * The nodes whose capacity a record takes: where it has lines not cancelled and not moved away
+   * (a few; an array beats a Set). Most records have them at one node: that node's one frozen
+   * array, not an array per record (this runs for every hold).
+   */
+  private activeNodes(snapshot: OrderSnapshot): readonly string[] {
+    if (snapshot.state === 'expired' || snapshot.state === 'dropped') return noNodes;
+    let only: string | undefined;
+    let several: string[] | undefined;
+    for (const line of snapshot.record.lines) {
+      if (line.nodeId === '' || line.status === 'cancelled' || line.status === 'backordered' || line.status === 'rerouting') continue;
+      if (only === undefined) only = line.nodeId;
+      else if (line.nodeId !== only && !several?.includes(line.nodeId)) (several ??= [only]).push(line.nodeId);
+    }
+    if (several) return several;
+    if (only === undefined) return noNodes;
+    let one = this.oneNode.get(only);
+    if (!one) this.oneNode.set(only, (one = Object.freeze([only])));
+    return one;
+  }
+
   asMap(): ReadonlyMap<string, { localDate: string; used: number }> {
     return this.counts;
   }
@@ -152,15 +175,6 @@ export class CapacityCounter {
 
 const noNodes: readonly string[] = Object.freeze([]);
 
-/** The nodes whose capacity a record takes: where it has lines not cancelled and not moved away (a few; an array beats a Set). */
-function activeNodes(snapshot: OrderSnapshot): readonly string[] {
-  if (snapshot.state === 'expired' || snapshot.state === 'dropped') return noNodes;
-  const nodes: string[] = [];
-  for (const line of snapshot.record.lines) {
-    if (line.nodeId !== '' && line.status !== 'cancelled' && line.status !== 'backordered' && line.status !== 'rerouting' && !nodes.includes(line.nodeId)) nodes.push(line.nodeId);
-  }
-  return nodes;
-}
 
 export class Sourcing {
   private network: RoutingNetwork | undefined;
