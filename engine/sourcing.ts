@@ -175,7 +175,6 @@ export class CapacityCounter {
 
 const noNodes: readonly string[] = Object.freeze([]);
 
-
 export class Sourcing {
   private network: RoutingNetwork | undefined;
   readonly capacity: CapacityCounter;
