@@ -250,13 +250,13 @@ export class Engine {
     // The read models and the start-up repair are rebuilt in one pass over the live records, so
     // each is read and decoded once (it was once per model: ~1 s per 100k live holds).
     const now = this.clock.now();
-    this.sourcing.load([], now);
-    this.purchaseLimits.load(this.ledger.skuRecords(), []);
-    this.backorders.load([]);
+    this.sourcing.load();
+    this.purchaseLimits.load(this.ledger.skuRecords());
+    this.backorders.clear();
     const reserved = new Map<string, number>();
     for (const snapshot of this.ledger.liveOrders()) {
       this.sourcing.capacity.count(snapshot, now);
-      this.purchaseLimits.count(snapshot);
+      this.purchaseLimits.track(undefined, snapshot);
       this.backorders.track(undefined, snapshot);
       addReserved(reserved, snapshot);
     }

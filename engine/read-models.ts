@@ -11,9 +11,10 @@ export class PurchaseLimits {
   /** Units of limited SKUs per `sku\0customerId` in live records, not cancelled. */
   private readonly purchased = new Map<string, number>();
 
-  load(skus: Iterable<SkuRecord>, live: Iterable<OrderSnapshot>): void {
+  /** The limits at start, with nothing counted yet: start-up tracks each live record. */
+  load(skus: Iterable<SkuRecord>): void {
     for (const sku of skus) if (sku.maxPerCustomer !== undefined) this.limits.set(sku.sku, sku.maxPerCustomer);
-    this.recount(live);
+    this.purchased.clear();
   }
 
   /** Sets or clears a SKU's limit; recounts from `live` when the set of limited SKUs changed. */
@@ -54,11 +55,6 @@ export class PurchaseLimits {
     for (const snapshot of live) this.track(undefined, snapshot);
   }
 
-  /** Counts one live record while rebuilding (after `load` with no records). */
-  count(snapshot: OrderSnapshot): void {
-    if (this.limits.size > 0) this.track(undefined, snapshot);
-  }
-
   private units(snapshot: OrderSnapshot | undefined): Map<string, number> {
     const units = new Map<string, number>();
     if (!snapshot || terminalOrderStates.has(snapshot.state)) return units;
@@ -75,9 +71,9 @@ export class PurchaseLimits {
 export class BackorderIndex {
   private readonly waiting = new Map<string, Set<string>>();
 
-  load(live: Iterable<OrderSnapshot>): void {
+  /** Forgets every record: start-up then tracks each live one. */
+  clear(): void {
     this.waiting.clear();
-    for (const snapshot of live) this.track(undefined, snapshot);
   }
 
   /** Core ids of the records with backordered lines of `sku`. */

@@ -76,7 +76,7 @@ describe('CapacityCounter', () => {
 
   it('rebuilds today from the live records at start, each on the day it was created', () => {
     const { c } = counter();
-    c.load([snapshot('r1', 'released', [{ nodeId: 'n1' }]), snapshot('r2', 'released', [{ nodeId: 'n1' }], T0 - dayMs), snapshot('r3', 'backordered', [{ nodeId: '', status: 'backordered' }])], T0);
+    for (const live of [snapshot('r1', 'released', [{ nodeId: 'n1' }]), snapshot('r2', 'released', [{ nodeId: 'n1' }], T0 - dayMs), snapshot('r3', 'backordered', [{ nodeId: '', status: 'backordered' }])]) c.count(live, T0);
     expect(c.usedOn('n1', '2026-01-05')).toBe(1);
   });
 });

@@ -95,14 +95,13 @@ export class CapacityCounter {
 
   constructor(readonly todayAt: (nodeId: string, atMs: number) => string | undefined) {}
 
-  /** Rebuilds from the live records at start (a record counts on the local day it was created). */
-  load(live: Iterable<OrderSnapshot>, nowMs: number): void {
+  /** Forgets every count: start-up then counts each live record (`count`). */
+  clear(): void {
     this.counts.clear();
     this.movedOnLaterDay.clear();
-    for (const snapshot of live) this.count(snapshot, nowMs);
   }
 
-  /** Counts one live record while rebuilding (after `load` of nothing): on the local day it was created. */
+  /** Counts one live record while rebuilding at start: on the local day it was created. */
   count(snapshot: OrderSnapshot, nowMs: number): void {
     this.apply(undefined, snapshot, snapshot.record.createdAt, nowMs);
   }
@@ -205,13 +204,13 @@ export class Sourcing {
     peers?.peers.register(peers.id, () => this.capacity.asMap());
   }
 
-  /** Restores what was learned and today's capacity use. */
-  load(live: Iterable<OrderSnapshot>, nowMs: number): void {
+  /** Restores what was learned; today's capacity use starts empty (start-up counts each live record into it). */
+  load(): void {
     const learner = this.ledger.getMeta<TransitLearnerState>(learnerMetaKey);
     if (learner) this.learner = TransitLearner.fromSnapshot(learner);
     this.rejections = RejectionTracker.fromSnapshot(this.ledger.getMeta<Array<[string, number]>>(rejectionsMetaKey) ?? []);
     this.network = undefined;
-    this.capacity.load(live, nowMs);
+    this.capacity.clear();
   }
 
   /** A node changed: the network is prepared again on next use. */
