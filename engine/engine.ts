@@ -612,13 +612,8 @@ export class Engine {
 
   private runHoldTurn(): void {
     this.holdTurnScheduled = false;
-    let queue = this.holdQueue;
-    if (queue.length > limits.holdTurnMax) {
-      this.holdQueue = queue.slice(limits.holdTurnMax);
-      queue = queue.slice(0, limits.holdTurnMax);
-    } else {
-      this.holdQueue = [];
-    }
+    // The first holdTurnMax of the queue; the rest stay in it, in order, for the next turn.
+    const queue = this.holdQueue.splice(0, limits.holdTurnMax);
     const turn = new HoldTurn(this.clock.now(), (sku) => this.skus.snapshot(sku)!.context.positions);
     // Commands without an idempotency key are answered together once the batch is durable (what
     // commit() does for one decision); keyed ones go through idempotent() as every command does.
