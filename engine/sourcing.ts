@@ -177,7 +177,7 @@ const noNodes: readonly string[] = Object.freeze([]);
 export class Sourcing {
   private network: RoutingNetwork | undefined;
   readonly capacity: CapacityCounter;
-  /** The last local date asked per node (one entry per node of the network). */
+  /** The last local date asked per node (one entry per node of the network; emptied when it changes). */
   private readonly todayAt = new Map<string, { node: PreparedNode; atMs: number; date: string }>();
   private rejections = new RejectionTracker();
   private learner = new TransitLearner();
@@ -213,9 +213,10 @@ export class Sourcing {
     this.capacity.clear();
   }
 
-  /** A node changed: the network is prepared again on next use. */
+  /** A node changed: the network is prepared again on next use (and the local dates kept per node go with it). */
   invalidate(): void {
     this.network = undefined;
+    this.todayAt.clear();
   }
 
   prepared(): RoutingNetwork {
