@@ -476,8 +476,9 @@ export class LmdbLedger implements Ledger, OutboxStore {
       countOut();
       if (this.batch.size() > 0) this.scheduleFlush();
       // lmdb-js's `flushed` is a thenable that waits for the sync of whatever transaction is
-      // the latest when `then` is called: it is called now, before the next batch begins, so
-      // this batch waits for its own sync and not for the next one's.
+      // the latest when `then` is called. It is called at this batch's commit: usually this
+      // batch's own sync; if the next batch (two may be in flight) has begun by then, that one's,
+      // which is later than needed and never sooner, so the answer is still only once on disk.
       const synced = new Promise<void>((resolve, reject) => {
         this.root.flushed.then(() => resolve(), reject);
       });
