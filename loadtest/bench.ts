@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../engine/engine.js';
 import { benchHolds } from './in-process.js';
+import { median } from './stats.js';
 import { measureLedgerCeiling, type LedgerCeiling } from './ledger-ceiling.js';
 import { parseWrkResult, wrkResultLua, type WrkResult } from './wrk.js';
 import { silentLogger } from '../engine/logger.js';
@@ -95,10 +96,6 @@ async function httpHolds(): Promise<HttpRound> {
   return { engine, soldOut, cart3, reference };
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-};
 
 async function main(): Promise<void> {
   const hasWrk = spawnSync('wrk', ['--version']).error === undefined;

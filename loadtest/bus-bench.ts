@@ -2,6 +2,7 @@ import { cpus, totalmem } from 'node:os';
 import type { Bus } from '../engine/bus/bus.js';
 import { MemoryBus } from '../engine/bus/memory-bus.js';
 import { NatsBus } from '../engine/bus/nats-bus.js';
+import { median } from './stats.js';
 import { startNatsServer, type NatsServer } from '../test/support/nats-server.js';
 
 // `npm run bench:bus`: what a message costs on each transport, MemoryBus against NatsBus over a
@@ -96,10 +97,6 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 async function memoryPair(): Promise<Pair> {
   const bus = new MemoryBus();

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startNatsServer, type NatsServer } from '../test/support/nats-server.js';
 import { parseWrkResult, wrkResultLua, type WrkResult } from './wrk.js';
+import { median } from './stats.js';
 
 // `npm run bench:cluster`: durable holds per second on a many-SKU workload (CLUSTER_BENCH_SKUS
 // SKUs, default 2,000, each hold one unit of a random one, stock ample), three ways, each round
@@ -128,7 +129,6 @@ async function cluster(dir: string, script: string, engines: string[]): Promise<
   }
 }
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function mainBench(): Promise<void> {
   const setups: Array<[string, (dir: string, script: string) => Promise<Measured>]> = [

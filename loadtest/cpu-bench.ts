@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { benchHold, benchHolds, measure, withBenchEngine, type EngineModules, type Measure } from './in-process.js';
+import { median } from './stats.js';
 
 // `npm run bench:cpu -- [build ...]`: the engine in-process, measured in CPU per operation as well
 // as operations per second, which the noise of a shared machine moves far less:
@@ -41,7 +42,6 @@ async function confirms(modules: EngineModules): Promise<Measure> {
   });
 }
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const row = (name: string, measures: Measure[]) =>
   `| ${name} | ${Math.round(median(measures.map((m) => m.perSecond)))} | ${median(measures.map((m) => m.cpuUs)).toFixed(1)} | ${median(measures.map((m) => m.mainUs)).toFixed(1)} | ${measures.map((m) => Math.round(m.perSecond)).join(', ')} |`;
 

@@ -10,6 +10,7 @@ import { reservationView } from '../engine/views.js';
 import { Auth } from '../gateway/auth.js';
 import { startGateway } from '../gateway/server.js';
 import { parseWrkResult, wrkResultLua, type WrkResult } from './wrk.js';
+import { median } from './stats.js';
 
 // `npm run bench:gateway`: the gateway's own cost per hold, without the engine's. The real gateway
 // (auth, body limit, schema, metrics, stream token, response writing) over a stub engine that
@@ -116,7 +117,6 @@ function mainThreadCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function main(): Promise<void> {
   const gateway: Measured[] = [];

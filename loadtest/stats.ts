@@ -10,6 +10,9 @@ import type { Answer, TransportFailure } from './http-client.js';
 // The time from the actual send (`service`) and how late the client sent (`sendLag`) are kept too:
 // a large send lag means the client, not the server, was the bottleneck.
 
+/** The median of a few rounds' results (the upper one of an even count), as every bench quotes them. */
+export const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
 export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'no-answer';
 export const statusClasses: readonly StatusClass[] = ['2xx', '3xx', '4xx', '5xx', 'no-answer'];
 
